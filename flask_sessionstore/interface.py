@@ -1,0 +1,223 @@
+"""The session interface: express-session's per-request algorithm for Flask.
+
+``open_session`` runs when the request context is pushed: it checks the
+cookie path, reads and verifies the signed ID from the ``Cookie`` header and
+hands back a lazily loaded :class:`~flask_sessionstore.ServerSession`.
+``save_session`` runs after the view and every ``after_request`` function,
+before a byte of the response is sent: it decides, with express's rules
+(:func:`should_save`, :func:`should_touch`, :func:`should_set_cookie`),
+whether to write or touch the store and whether to send ``Set-Cookie``.
+Because the store is written here, a redirect can never outrun the save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
+
+from .cookie import Cookie
+from .options import SessionOptions, lifetime_seconds, resolve_cookie
+from .serialization import dump_data
+from .session import OutsideCookiePathSession, ServerSession, _same, stored_form
+from .signing import cookie_value, read_cookie, session_id_from_cookie
+
+
+@dataclass
+class RequestOutcome:
+    """The facts express's decision rules look at, for one finished request."""
+
+    #: The ID the browser sent (``cookieId``), None when it sent none valid.
+    cookie_sid: str | None
+    #: The session's ID now (``req.sessionID``).
+    sid: str
+    #: The data differs from the load, or the ID changed (``isModified``).
+    modified: bool
+    #: The data equals a state already written in this request or loaded with
+    #: ``resave=False`` (``isSaved``); None when there is no such state (``savedHash`` unset).
+    saved: bool | None
+    #: An explicit ``save()`` in this request already wrote exactly this state.
+    written: bool
+    #: The cookie has an expiry (not a browser-session cookie).
+    persistent: bool
+
+
+def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
+    """express's ``shouldSave``: write the session to the store?"""
+    new = outcome.cookie_sid != outcome.sid
+    if not options.save_uninitialized and outcome.saved is None and new:
+        return outcome.modified
+    return not outcome.saved
+
+
+def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
+    """express's ``shouldTouch``: refresh the stored expiry without a full write?
+
+    Unlike express, not after an explicit ``save()`` of the same state.
+    """
+    return (
+        outcome.cookie_sid == outcome.sid
+        and not outcome.written
+        and not should_save(outcome, options)
+    )
+
+
+def should_set_cookie(outcome: RequestOutcome, options: SessionOptions) -> bool:
+    """express's ``shouldSetCookie``: send ``Set-Cookie`` on this response?"""
+    if outcome.cookie_sid != outcome.sid:
+        return options.save_uninitialized or outcome.modified
+    return options.rolling or (outcome.persistent and outcome.modified)
+
+
+def is_secure(req: Request, proxy: bool | None) -> bool:
+    """express's secure-request test.
+
+    A request that reached the WSGI server over TLS is secure.  Otherwise,
+    ``proxy=None`` trusts ``request.is_secure`` (so werkzeug's ``ProxyFix``
+    decides), ``proxy=True`` trusts the first ``X-Forwarded-Proto`` value and
+    ``proxy=False`` trusts nothing else.
+    """
+    environ = req.environ
+    original = environ.get("werkzeug.proxy_fix.orig")
+    scheme = original.get("wsgi.url_scheme") if original else environ.get("wsgi.url_scheme")
+    if scheme == "https":
+        return True
+    if proxy is None:
+        return req.is_secure
+    if proxy is False:
+        return False
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
+    return forwarded.split(",", 1)[0].strip().lower() == "https"
+
+
+def raw_path(req: Request) -> str:
+    """The undecoded request path, mount prefix included, without the query."""
+    environ = req.environ
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if uri:
+        if not uri.startswith("/"):
+            uri = urlsplit(uri).path
+        path: str = uri.partition("?")[0]
+    else:
+        joined = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = quote(joined.encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+    return path or "/"
+
+
+class ServerSessionInterface(SessionInterface):
+    """Flask ``SessionInterface`` that keeps sessions in a :class:`~flask_sessionstore.Store`.
+
+    Installed by :meth:`flask_sessionstore.SessionStore.init_app`; one per app.
+    """
+
+    null_session_class = OutsideCookiePathSession
+
+    def __init__(self, options: SessionOptions) -> None:
+        self.options = options
+
+    # -- open ---------------------------------------------------------------
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession | None:
+        """Read the signed ID from the cookie and return a lazily loaded session.
+
+        Returns None (Flask then uses a null session) when the request path
+        is outside the cookie ``path``: no store call, no cookie.
+        """
+        options = self.options
+        cookie_options = resolve_cookie(options.cookie, request)
+        cookie_path = cookie_options.get("path", "/")
+        if cookie_path != "/" and not raw_path(request).startswith(cookie_path):
+            return None
+        value = read_cookie(request.environ.get("HTTP_COOKIE"), options.name)
+        cookie_sid = session_id_from_cookie(value, options.secrets) if value else None
+        return ServerSession(
+            options.store,
+            cookie_sid,
+            lambda: self.new_identity(request, cookie_options),
+            lifetime_seconds(app),
+        )
+
+    def new_identity(
+        self, request: Request, cookie_options: Mapping[str, Any]
+    ) -> tuple[str, Cookie]:
+        """A new session ID from ``genid`` and a cookie from the options, ``'auto'`` resolved."""
+        sid = self.options.genid(request)
+        if not isinstance(sid, str) or not sid:
+            raise TypeError(f"genid must return a non-empty str, it returned {sid!r}")
+        secure = cookie_options.get("secure")
+        same_site = cookie_options.get("same_site")
+        if secure == "auto" or same_site == "auto":
+            secure_request = is_secure(request, self.options.proxy)
+            cookie_options = dict(cookie_options)
+            if secure == "auto":
+                cookie_options["secure"] = secure_request
+            if same_site == "auto":
+                cookie_options["same_site"] = "none" if secure_request else "lax"
+        return sid, Cookie.from_options(cookie_options)
+
+    # -- save ---------------------------------------------------------------
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Save, touch or destroy the session and decide on ``Set-Cookie``."""
+        if not isinstance(session, ServerSession):
+            return
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session._loaded:
+            return  # never used: no store call, no cookie
+        options = self.options
+        store = options.store
+        sid = session._id
+        cookie = session.cookie
+
+        if session._destroyed or (
+            options.unset == "destroy" and session._cleared and not session._data
+        ):
+            if not session._destroyed:
+                store.destroy(sid)
+            if session._cookie_sid is not None:
+                self._expire_cookie(cookie, response)
+            return
+
+        session.apply_permanence()
+        cookie.touch()
+        current = dump_data(session._data)
+        written = session._saved_id == sid and session._saved is not None
+        if written:
+            saved: bool | None = _same(current, session._saved or {})
+        elif not options.resave and session._from_store:
+            saved = session._origin_id == sid and _same(current, session._origin)
+        else:
+            saved = None
+        outcome = RequestOutcome(
+            cookie_sid=session._cookie_sid,
+            sid=sid,
+            modified=session._force_modified
+            or session._origin_id != sid
+            or not _same(current, session._origin),
+            saved=saved,
+            written=bool(written and saved),
+            persistent=cookie.expires is not None,
+        )
+        if should_save(outcome, options):
+            store.set(sid, stored_form(cookie, current))
+        elif should_touch(outcome, options):
+            store.touch(sid, stored_form(cookie, current))
+
+        if should_set_cookie(outcome, options):
+            if cookie.secure and not is_secure(request, options.proxy):
+                app.logger.debug("session cookie not sent: Secure cookie on an insecure request")
+            else:
+                value = cookie_value(sid, options.secrets[0])
+                response.headers.add("Set-Cookie", cookie.serialize(options.name, value))
+                response.vary.add("Cookie")
+
+    def _expire_cookie(self, cookie: Cookie, response: Response) -> None:
+        if cookie.secure and not is_secure(request, self.options.proxy):
+            return
+        response.headers.add("Set-Cookie", cookie.serialize_expired(self.options.name))
+        response.vary.add("Cookie")

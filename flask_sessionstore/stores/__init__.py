@@ -1,0 +1,1 @@
+"""Session stores: the :class:`Store` contract and its implementations."""

@@ -1,0 +1,161 @@
+"""``MemoryStore``: a thread-safe in-process store, the default.
+
+Sessions are kept as JSON text, so every read is a fresh copy and nothing a
+view does to a returned dict reaches the store.  Unlike express-session's
+MemoryStore, expired sessions are reclaimed even when nobody reads them again:
+every live entry has one slot in an expiry heap, and each store call first
+removes the entries that are due (amortised O(log n), no full scans).
+
+It lives in one process: under gunicorn with several workers each worker has
+its own sessions.  Use :class:`~flask_sessionstore.MongoStore` in production.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from ..cookie import Duration, to_seconds
+from .base import Store, StoredSession, stored_expiry
+
+_COMPACT = (",", ":")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=_COMPACT, ensure_ascii=False, allow_nan=False)
+
+
+class MemoryStore(Store):
+    """In-memory session store (express-session's ``MemoryStore``, without its leak).
+
+    :param ttl: lifetime of sessions whose cookie has no expiry (browser-session
+        cookies), renewed by every write and touch; seconds or ``timedelta``.
+        express's MemoryStore keeps such sessions forever.
+    """
+
+    def __init__(self, *, ttl: Duration = timedelta(days=14)) -> None:
+        seconds = to_seconds(ttl, "MemoryStore ttl")
+        if not seconds:
+            raise ValueError(f"MemoryStore ttl must be a positive duration, not {ttl!r}")
+        self.ttl = seconds
+        self._lock = threading.Lock()
+        # sid -> (expiry as a POSIX timestamp, cookie JSON, data JSON without braces)
+        self._entries: dict[str, tuple[float, str, str]] = {}
+        # (due, sid); each sid has exactly one entry, at or before its expiry
+        self._heap: list[tuple[float, str]] = []
+        self._scheduled: dict[str, float] = {}
+
+    # -- internals (call with the lock held) --------------------------------
+
+    def _expiry(self, session: StoredSession, now: float) -> float:
+        expires = stored_expiry(session)
+        return now + self.ttl if expires is None else expires.timestamp()
+
+    def _schedule(self, sid: str, due: float) -> None:
+        current = self._scheduled.get(sid)
+        if current is not None and current <= due:
+            return  # the earlier slot will find the later expiry and move on
+        self._scheduled[sid] = due
+        heapq.heappush(self._heap, (due, sid))
+
+    def _reclaim(self, now: float) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            due, sid = heapq.heappop(heap)
+            if self._scheduled.get(sid) != due:
+                continue  # superseded by an earlier slot
+            entry = self._entries.get(sid)
+            if entry is None:
+                del self._scheduled[sid]
+            elif entry[0] <= now:
+                del self._entries[sid]
+                del self._scheduled[sid]
+            else:
+                self._scheduled[sid] = entry[0]
+                heapq.heappush(heap, (entry[0], sid))
+
+    def _live(self, sid: str, now: float) -> tuple[float, str, str] | None:
+        entry = self._entries.get(sid)
+        if entry is not None and entry[0] <= now:
+            del self._entries[sid]
+            return None
+        return entry
+
+    @staticmethod
+    def _decode(entry: tuple[float, str, str]) -> StoredSession:
+        _, cookie, data = entry
+        text = '{"cookie":' + cookie + ("," + data if data else "") + "}"
+        result: StoredSession = json.loads(text)
+        return result
+
+    # -- the Store contract --------------------------------------------------
+
+    def get(self, sid: str) -> StoredSession | None:
+        """The live session stored under ``sid`` (a fresh copy), or None."""
+        now = time.time()
+        with self._lock:
+            self._reclaim(now)
+            entry = self._live(sid, now)
+        return None if entry is None else self._decode(entry)
+
+    def set(self, sid: str, session: StoredSession) -> None:
+        """Store a JSON copy of ``session`` under ``sid``."""
+        cookie = _dumps(session.get("cookie"))
+        data = _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+        now = time.time()
+        with self._lock:
+            expiry = self._expiry(session, now)
+            self._entries[sid] = (expiry, cookie, data)
+            self._schedule(sid, expiry)
+            self._reclaim(now)
+
+    def touch(self, sid: str, session: StoredSession) -> None:
+        """Replace only the stored cookie of a live session; never creates one."""
+        cookie = _dumps(session.get("cookie"))
+        now = time.time()
+        with self._lock:
+            entry = self._live(sid, now)
+            if entry is not None:
+                expiry = self._expiry(session, now)
+                self._entries[sid] = (expiry, cookie, entry[2])
+                self._schedule(sid, expiry)
+            self._reclaim(now)
+
+    def destroy(self, sid: str) -> None:
+        """Remove the session stored under ``sid`` (missing is fine)."""
+        with self._lock:
+            self._entries.pop(sid, None)
+
+    def all(self) -> dict[str, StoredSession]:
+        """Copies of every live session, by ID."""
+        now = time.time()
+        with self._lock:
+            self._reclaim(now)
+            entries = list(self._entries.items())
+        return {sid: self._decode(entry) for sid, entry in entries if entry[0] > now}
+
+    def length(self) -> int:
+        """The number of live sessions."""
+        now = time.time()
+        with self._lock:
+            self._reclaim(now)
+            return sum(1 for entry in self._entries.values() if entry[0] > now)
+
+    def clear(self) -> None:
+        """Remove every session."""
+        with self._lock:
+            self._entries.clear()
+            self._heap.clear()
+            self._scheduled.clear()
+
+    def prune(self) -> int:
+        """Remove expired sessions now; return how many were removed."""
+        now = time.time()
+        with self._lock:
+            before = len(self._entries)
+            self._reclaim(now)
+            return before - len(self._entries)

@@ -1,0 +1,63 @@
+"""Shared fixtures: an app with server-side sessions and a recording store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_sessionstore import MemoryStore, SessionStore
+from flask_sessionstore.stores.base import StoredSession
+
+SECRET = "keyboard cat"
+
+
+class RecordingStore(MemoryStore):
+    """A MemoryStore that records every call as ``(method, sid)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+
+    def get(self, sid: str) -> StoredSession | None:
+        self.calls.append(("get", sid))
+        return super().get(sid)
+
+    def set(self, sid: str, session: StoredSession) -> None:
+        self.calls.append(("set", sid))
+        super().set(sid, session)
+
+    def touch(self, sid: str, session: StoredSession) -> None:
+        self.calls.append(("touch", sid))
+        super().touch(sid, session)
+
+    def destroy(self, sid: str) -> None:
+        self.calls.append(("destroy", sid))
+        super().destroy(sid)
+
+    def methods(self) -> list[str]:
+        """The names of the calls so far, then forget them."""
+        names = [name for name, _ in self.calls]
+        self.calls.clear()
+        return names
+
+
+@pytest.fixture
+def store() -> RecordingStore:
+    return RecordingStore()
+
+
+@pytest.fixture
+def make_app(store: RecordingStore) -> Callable[..., Flask]:
+    """Build a testing app with ``SessionStore(app, **options)`` on ``store``."""
+
+    def build(**options: Any) -> Flask:
+        app = Flask("test_app")
+        app.config.update(SECRET_KEY=SECRET, TESTING=True)
+        options.setdefault("store", store)
+        SessionStore(app, **options)
+        return app
+
+    return build
