@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from flask import Flask
+from freezegun import freeze_time
 
 from flask_sessionstore import MemoryStore, SessionStore
 from flask_sessionstore.stores.base import StoredSession
@@ -61,3 +63,10 @@ def make_app(store: RecordingStore) -> Callable[..., Flask]:
         return app
 
     return build
+
+
+@pytest.fixture
+def advance() -> Iterator[Callable[[float], None]]:
+    """Freeze time at now; the fixture is a function advancing it by seconds."""
+    with freeze_time(datetime.now(timezone.utc)) as frozen:
+        yield lambda seconds: frozen.tick(seconds)

@@ -1,0 +1,111 @@
+"""MemoryStore: the store contract, plus reclamation and its own promises."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from flask_sessionstore import MemoryStore, SessionStore, Store
+from tests.store_contract import Advance, StoreContract, stored
+
+
+class TestMemoryStoreContract(StoreContract):
+    @pytest.fixture
+    def contract_store(self) -> Store:
+        return MemoryStore()
+
+
+def test_expired_sessions_are_reclaimed_without_being_read(advance: Advance) -> None:
+    store = MemoryStore()
+    for i in range(100):
+        store.set(f"old{i}", stored(max_age=10))
+    advance(11)
+    store.set("new", stored(max_age=10))  # any later call reclaims what is due
+    assert set(store._entries) == {"new"}
+    assert len(store._heap) == 1
+
+
+def test_touched_session_keeps_one_heap_slot(advance: Advance) -> None:
+    store = MemoryStore()
+    store.set("sid", stored(max_age=10))
+    for _ in range(50):
+        advance(5)
+        store.touch("sid", stored(max_age=10))
+    assert len(store._heap) == 1
+    assert store.get("sid") is not None
+
+
+def test_shortened_expiry_is_honoured(advance: Advance) -> None:
+    store = MemoryStore()
+    store.set("sid", stored(max_age=100))
+    store.set("sid", stored(max_age=10))
+    advance(11)
+    assert store.prune() == 1
+    assert store.get("sid") is None
+
+
+def test_browser_session_cookies_expire_after_ttl(advance: Advance) -> None:
+    store = MemoryStore(ttl=timedelta(hours=1))
+    store.set("sid", stored(max_age=None))
+    advance(3599)
+    assert store.get("sid") is not None
+    advance(2)
+    assert store.get("sid") is None
+
+
+def test_touch_renews_ttl_of_browser_session(advance: Advance) -> None:
+    store = MemoryStore(ttl=100)
+    store.set("sid", stored(max_age=None))
+    advance(90)
+    store.touch("sid", stored(max_age=None))
+    advance(90)
+    assert store.get("sid") is not None
+
+
+def test_touch_replaces_only_the_cookie() -> None:
+    store = MemoryStore()
+    store.set("sid", stored(n=1))
+    store.touch("sid", stored(n=999))
+    loaded = store.get("sid")
+    assert loaded is not None and loaded["n"] == 1
+
+
+@pytest.mark.parametrize("ttl", [0, -1, "1h", None])
+def test_bad_ttl_is_rejected(ttl: object) -> None:
+    with pytest.raises((TypeError, ValueError), match="ttl"):
+        MemoryStore(ttl=ttl)  # type: ignore[arg-type]
+
+
+def test_unserializable_session_is_rejected_before_writing() -> None:
+    store = MemoryStore()
+    with pytest.raises((TypeError, ValueError)):
+        store.set("sid", stored(bad=float("nan")))
+    assert store.get("sid") is None
+
+
+def _production_app() -> Flask:
+    app = Flask("prod")
+    app.config["SECRET_KEY"] = "s"
+    return app
+
+
+def test_warns_once_outside_debug_and_testing() -> None:
+    store = MemoryStore()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SessionStore(_production_app(), store=store)
+        SessionStore(_production_app(), store=store)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1
+    assert "MemoryStore" in messages[0]
+
+
+def test_no_warning_in_testing() -> None:
+    app = _production_app()
+    app.testing = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SessionStore(app)
