@@ -1,0 +1,1 @@
+"""Example applications for flask-sessionstore (``make demo`` runs ``examples.app``)."""
