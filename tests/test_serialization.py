@@ -1,0 +1,83 @@
+"""Session data as JSON with Flask's tags; errors name the key; nothing partial is written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import pytest
+from flask import Flask, session
+from markupsafe import Markup
+
+from flask_sessionstore.serialization import SerializationError, dump_data, load_data
+from tests.conftest import RecordingStore
+
+VALUES = {
+    "tuple": (1, "a", (2, 3)),
+    "bytes": b"\x00\xffbinary",
+    "markup": Markup("<b>bold</b>"),
+    "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "datetime": datetime(2026, 11, 25, 9, 30, 0, tzinfo=timezone.utc),
+    "tag_lookalike": {" t": [1, 2]},
+    "flashes": [("info", "hi"), ("error", Markup("<i>x</i>"))],
+}
+
+
+@pytest.mark.parametrize("key", list(VALUES))
+def test_flask_tagged_types_round_trip(key: str) -> None:
+    data = {key: VALUES[key]}
+    restored = load_data(dump_data(data))
+    assert restored == data
+    assert type(restored[key]) is type(VALUES[key])
+
+
+def test_plain_json_is_stored_as_plain_json() -> None:
+    data = {"user": "alice", "n": 1, "nested": {"list": [1, 2.5, None, True]}}
+    assert dump_data(data) == data
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [({1, 2}, "'bad'"), ([object()], r"'bad'\[0\]"), ({"deep": {1: "x"}}, r"'bad'\['deep'\]")],
+)
+def test_unserializable_value_names_its_key(value: object, where: str) -> None:
+    with pytest.raises(SerializationError, match=where):
+        dump_data({"ok": 1, "bad": value})
+
+
+def test_failed_serialization_writes_nothing(
+    make_app: Callable[..., Flask], store: RecordingStore
+) -> None:
+    app = make_app()
+
+    @app.get("/set")
+    def set_value() -> str:
+        session["good"] = 1
+        session["bad"] = {1, 2}
+        return "ok"
+
+    with pytest.raises(SerializationError, match="'bad'"):
+        app.test_client().get("/set")
+    assert store.length() == 0
+    assert "set" not in store.methods()
+
+
+def test_markup_flash_survives_the_store(make_app: Callable[..., Flask]) -> None:
+    from flask import flash, get_flashed_messages
+
+    app = make_app()
+
+    @app.get("/flash")
+    def add() -> str:
+        flash(Markup("<b>saved</b>"), "success")
+        return "ok"
+
+    @app.get("/show")
+    def show() -> str:
+        (category, message), = get_flashed_messages(with_categories=True)
+        return f"{category}:{type(message).__name__}:{message}"
+
+    client = app.test_client()
+    client.get("/flash")
+    assert client.get("/show").data == b"success:Markup:<b>saved</b>"
