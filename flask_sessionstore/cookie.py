@@ -60,8 +60,7 @@ def to_seconds(value: Duration, option: str) -> float | None:
         seconds = float(value)
     else:
         raise TypeError(
-            f"{option} must be seconds (int or float), a timedelta or None, "
-            f"not {value!r}"
+            f"{option} must be seconds (int or float), a timedelta or None, not {value!r}"
         )
     if seconds < 0 or seconds != seconds:
         raise ValueError(f"{option} must not be negative, got {value!r}")
@@ -101,12 +100,8 @@ def validate_cookie_options(options: Mapping[str, Any], source: str) -> dict[str
     if "max_age" in result:
         to_seconds(result["max_age"], f"{source}['max_age']")
     expires = result.get("expires")
-    if expires is not None and (
-        not isinstance(expires, datetime) or expires.tzinfo is None
-    ):
-        raise ValueError(
-            f"{source}['expires'] must be an aware datetime or None, not {expires!r}"
-        )
+    if expires is not None and (not isinstance(expires, datetime) or expires.tzinfo is None):
+        raise ValueError(f"{source}['expires'] must be an aware datetime or None, not {expires!r}")
     path = result.get("path", "/")
     if not isinstance(path, str) or not path.startswith("/") or not _PATH.match(path):
         raise ValueError(
@@ -121,13 +116,13 @@ def validate_cookie_options(options: Mapping[str, Any], source: str) -> dict[str
             raise TypeError(f"{source}[{flag!r}] must be True or False, not {result[flag]!r}")
     secure = result.get("secure")
     if secure is not None and not isinstance(secure, bool) and secure != "auto":
-        raise ValueError(
-            f"{source}['secure'] must be True, False, None or 'auto', not {secure!r}"
-        )
+        raise ValueError(f"{source}['secure'] must be True, False, None or 'auto', not {secure!r}")
     same_site = result.get("same_site")
     if isinstance(same_site, str):
         same_site = result["same_site"] = same_site.lower()
-    if not any(same_site is v or (isinstance(v, str) and same_site == v) for v in _SAME_SITE_VALUES):
+    if not any(
+        same_site is v or (isinstance(v, str) and same_site == v) for v in _SAME_SITE_VALUES
+    ):
         raise ValueError(
             f"{source}['same_site'] must be 'lax', 'strict', 'none', 'auto', True, "
             f"False or None, not {options['same_site']!r}"
@@ -136,8 +131,7 @@ def validate_cookie_options(options: Mapping[str, Any], source: str) -> dict[str
     if priority is not None:
         if not isinstance(priority, str) or priority.lower() not in _PRIORITIES:
             raise ValueError(
-                f"{source}['priority'] must be 'low', 'medium', 'high' or None, "
-                f"not {priority!r}"
+                f"{source}['priority'] must be 'low', 'medium', 'high' or None, not {priority!r}"
             )
         result["priority"] = priority.lower()
     return result
@@ -153,14 +147,14 @@ class Cookie:
 
     __slots__ = (
         "_expires",
-        "original_max_age",
-        "path",
         "domain",
         "http_only",
-        "secure",
-        "same_site",
+        "original_max_age",
         "partitioned",
+        "path",
         "priority",
+        "same_site",
+        "secure",
     )
 
     def __init__(
@@ -196,7 +190,7 @@ class Cookie:
         if expires is not None:
             self.expires = expires
         if max_age is not None:
-            self.max_age = max_age  # type: ignore[assignment]
+            self.max_age = max_age
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Cookie:

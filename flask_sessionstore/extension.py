@@ -122,5 +122,3 @@ def _warn_memory_store(store: MemoryStore) -> None:
         RuntimeWarning,
         stacklevel=3,
     )
-
-

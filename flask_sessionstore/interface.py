@@ -47,7 +47,7 @@ class RequestOutcome:
 
 
 def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """express's ``shouldSave``: write the session to the store?"""
+    """Express's ``shouldSave``: write the session to the store?"""
     new = outcome.cookie_sid != outcome.sid
     if not options.save_uninitialized and outcome.saved is None and new:
         return outcome.modified
@@ -55,7 +55,7 @@ def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
 
 
 def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """express's ``shouldTouch``: refresh the stored expiry without a full write?
+    """Express's ``shouldTouch``: refresh the stored expiry without a full write?
 
     Unlike express, not after an explicit ``save()`` of the same state.
     """
@@ -67,14 +67,14 @@ def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
 
 
 def should_set_cookie(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """express's ``shouldSetCookie``: send ``Set-Cookie`` on this response?"""
+    """Express's ``shouldSetCookie``: send ``Set-Cookie`` on this response?"""
     if outcome.cookie_sid != outcome.sid:
         return options.save_uninitialized or outcome.modified
     return options.rolling or (outcome.persistent and outcome.modified)
 
 
 def is_secure(req: Request, proxy: bool | None) -> bool:
-    """express's secure-request test.
+    """Express's secure-request test.
 
     A request that reached the WSGI server over TLS is secure.  Otherwise,
     ``proxy=None`` trusts ``request.is_secure`` (so werkzeug's ``ProxyFix``
@@ -87,10 +87,10 @@ def is_secure(req: Request, proxy: bool | None) -> bool:
     if scheme == "https":
         return True
     if proxy is None:
-        return req.is_secure
+        return bool(req.is_secure)
     if proxy is False:
         return False
-    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
+    forwarded: str = environ.get("HTTP_X_FORWARDED_PROTO", "")
     return forwarded.split(",", 1)[0].strip().lower() == "https"
 
 

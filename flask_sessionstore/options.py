@@ -13,7 +13,7 @@ import secrets as _secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, cast
 
 from flask import Flask, Request
 
@@ -111,7 +111,7 @@ def check_flag(value: Any, option: str) -> bool:
 def check_cookie(value: Any, base: Mapping[str, Any]) -> CookieOption:
     """Validate a dict ``cookie`` option (merged over ``base``) or accept a callable."""
     if callable(value):
-        return value  # validated on every call, see resolve_cookie
+        return cast(CookieOption, value)  # validated on every call, see resolve_cookie
     if not isinstance(value, Mapping):
         raise TypeError(f"cookie must be a dict or a callable (request) -> dict, not {value!r}")
     merged = {**base, **value}

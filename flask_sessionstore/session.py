@@ -42,11 +42,11 @@ class OutsideCookiePathSession(NullSession):
             "cookie's path, so no session cookie is read or set here."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
     del _fail
 
 
-class ServerSession(SessionMixin):  # type: ignore[misc]  # SessionMixin is MutableMapping[str, Any]
+class ServerSession(SessionMixin):
     """The session of one request: its data, ID and :class:`Cookie`.
 
     Created by the session interface for every request; the store is read on
@@ -145,12 +145,12 @@ class ServerSession(SessionMixin):  # type: ignore[misc]  # SessionMixin is Muta
         assert self._cookie is not None
         return self._cookie
 
-    @property  # type: ignore[override]
-    def new(self) -> bool:
+    @property
+    def new(self) -> bool:  # type: ignore[override]
         """True when the browser did not send this session's ID (new or regenerated)."""
         return self.id != self._cookie_sid
 
-    @property  # type: ignore[override]
+    @property
     def modified(self) -> bool:
         """True when the data differs from what was loaded, or was marked modified.
 
@@ -158,7 +158,7 @@ class ServerSession(SessionMixin):  # type: ignore[misc]  # SessionMixin is Muta
         cookie session; changes to the cookie alone do not (express rule).
         Set it to True to force a save.
         """
-        if self._force_modified or self._loaded and self._origin_id != self._id:
+        if self._force_modified or (self._loaded and self._origin_id != self._id):
             return True
         return self._loaded and not _same(dump_data(self._data), self._origin)
 

@@ -44,7 +44,9 @@ def _victim_app(make_app: Callable[..., Flask]) -> tuple[Flask, str]:
     return app, victim_cookie
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(noise=header_text)
 def test_arbitrary_cookie_header_never_fails_or_leaks(
     make_app: Callable[..., Flask], noise: str
@@ -57,8 +59,13 @@ def test_arbitrary_cookie_header_never_fails_or_leaks(
         assert response.data == b"None"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(position=st.integers(min_value=0), replacement=st.characters(min_codepoint=0x21, max_codepoint=0x7E))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    position=st.integers(min_value=0),
+    replacement=st.characters(min_codepoint=0x21, max_codepoint=0x7E),
+)
 def test_tampered_cookie_is_rejected(
     make_app: Callable[..., Flask], position: int, replacement: str
 ) -> None:
@@ -67,14 +74,18 @@ def test_tampered_cookie_is_rejected(
     index = 2 + position % (len(decoded) - 2)  # keep the "s:" prefix, change one character
     tampered = decoded[:index] + replacement + decoded[index + 1 :]
     assume(tampered != decoded)
-    response = app.test_client(use_cookies=False).get("/peek", headers={"Cookie": f"session={tampered}"})
+    response = app.test_client(use_cookies=False).get(
+        "/peek", headers={"Cookie": f"session={tampered}"}
+    )
     assert response.status_code == 200
     assert response.data == b"None"
 
 
 def test_untampered_cookie_is_accepted(make_app: Callable[..., Flask]) -> None:
     app, victim = _victim_app(make_app)
-    response = app.test_client(use_cookies=False).get("/peek", headers={"Cookie": f"session={victim}"})
+    response = app.test_client(use_cookies=False).get(
+        "/peek", headers={"Cookie": f"session={victim}"}
+    )
     assert response.data == b"'victim-data'"
 
 

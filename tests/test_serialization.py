@@ -75,7 +75,7 @@ def test_markup_flash_survives_the_store(make_app: Callable[..., Flask]) -> None
 
     @app.get("/show")
     def show() -> str:
-        (category, message), = get_flashed_messages(with_categories=True)
+        ((category, message),) = get_flashed_messages(with_categories=True)
         return f"{category}:{type(message).__name__}:{message}"
 
     client = app.test_client()
