@@ -10,6 +10,7 @@ raise :class:`NotImplementedError` when a store cannot provide them (the
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -80,3 +81,12 @@ class Store(abc.ABC):
         Stores that expire sessions natively (a TTL index) return 0.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot prune sessions")
+
+    def prune_batches(self, batch_size: int = 1000) -> Iterator[int]:
+        """Remove expired sessions batch by batch, yielding each batch's count.
+
+        ``flask sessions prune`` uses it to show progress on large stores.
+        The default runs :meth:`prune` as one batch; a store whose pruning is
+        slow can override it to remove about ``batch_size`` sessions per batch.
+        """
+        yield self.prune()

@@ -1,0 +1,331 @@
+"""``flask sessions ...`` through Flask's CLI runner, against every store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from flask import Flask, session
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from flask_sessionstore import MemoryStore, SessionStore, Store
+from flask_sessionstore import cli as cli_module
+from flask_sessionstore.stores.base import StoredSession
+
+SECRET = "cli secret"
+
+
+def memory_store() -> Store:
+    return MemoryStore()
+
+
+STORES: dict[str, Callable[[], Store]] = {"memory": memory_store}
+
+
+@pytest.fixture(params=sorted(STORES))
+def cli_store(request: pytest.FixtureRequest) -> Store:
+    return STORES[request.param]()
+
+
+def build_app(store: Store, **options: Any) -> Flask:
+    app = Flask("cli_app")
+    app.config.update(SECRET_KEY=SECRET, TESTING=True)
+    SessionStore(app, store=store, **options)
+
+    @app.get("/login/<name>")
+    def login(name: str) -> str:
+        session["user"] = name
+        return session.id
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        return str(session.get("user", "anonymous"))
+
+    return app
+
+
+@pytest.fixture
+def app(cli_store: Store) -> Flask:
+    return build_app(cli_store)
+
+
+def log_in(app: Flask, name: str) -> tuple[str, FlaskClient]:
+    """Log ``name`` in with a fresh client; returns the session ID and the client."""
+    client = app.test_client()
+    sid = client.get(f"/login/{name}").get_data(as_text=True)
+    return sid, client
+
+
+def run(app: Flask, *args: str, **kwargs: Any) -> Any:
+    return app.test_cli_runner().invoke(args=["sessions", *args], **kwargs)
+
+
+# -- registration ------------------------------------------------------------
+
+
+def test_init_app_registers_the_sessions_group(app: Flask) -> None:
+    result = run(app, "--help")
+    assert result.exit_code == 0
+    for command in ("count", "list", "show", "destroy", "clear", "prune"):
+        assert command in result.output
+
+
+# -- count ---------------------------------------------------------------------
+
+
+def test_count_prints_the_number_of_live_sessions(app: Flask) -> None:
+    assert run(app, "count").output.strip() == "0"
+    log_in(app, "alice")
+    log_in(app, "bob")
+    result = run(app, "count")
+    assert result.exit_code == 0
+    assert result.output.strip() == "2"
+
+
+# -- list ----------------------------------------------------------------------
+
+
+def test_list_prints_ids_with_expiry(app: Flask) -> None:
+    alice, _ = log_in(app, "alice")
+    bob, _ = log_in(app, "bob")
+    result = run(app, "list")
+    assert result.exit_code == 0
+    lines = dict(line.split("  ", 1) for line in result.output.splitlines())
+    assert set(lines) == {alice, bob}
+    assert set(lines.values()) == {"browser session"}
+
+
+def test_list_shows_the_expiry_of_persistent_sessions(cli_store: Store) -> None:
+    app = build_app(cli_store, cookie={"max_age": 3600})
+    with freeze_time("2026-11-25 10:00:00"):
+        sid, _ = log_in(app, "alice")
+        result = run(app, "list")
+    assert result.output.strip() == f"{sid}  2026-11-25T11:00:00.000Z"
+
+
+def test_list_says_so_when_there_are_no_sessions(app: Flask) -> None:
+    result = run(app, "list")
+    assert result.exit_code == 0
+    assert result.output.strip() == "no live sessions"
+
+
+def test_list_limit_shows_at_most_n_sessions(app: Flask) -> None:
+    for name in ("a", "b", "c"):
+        log_in(app, name)
+    result = run(app, "list", "--limit", "2")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2
+    assert "1 more" in result.stderr
+
+
+def test_list_json_prints_an_array_of_id_and_expires(cli_store: Store) -> None:
+    app = build_app(cli_store, cookie={"max_age": timedelta(days=1)})
+    sids = {log_in(app, name)[0] for name in ("alice", "bob")}
+    result = run(app, "list", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    assert {row["id"] for row in rows} == sids
+    for row in rows:
+        expires = datetime.fromisoformat(row["expires"].replace("Z", "+00:00"))
+        assert timedelta(hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=1)
+
+
+def test_list_json_with_limit_zero_is_an_empty_array(app: Flask) -> None:
+    log_in(app, "alice")
+    result = run(app, "list", "--json", "--limit", "0")
+    assert json.loads(result.output) == []
+
+
+# -- show ----------------------------------------------------------------------
+
+
+def test_show_pretty_prints_the_stored_session(app: Flask) -> None:
+    sid, _ = log_in(app, "alice")
+    result = run(app, "show", sid)
+    assert result.exit_code == 0
+    assert '\n  "user": "alice"' in result.output
+    stored = json.loads(result.output)
+    assert stored["user"] == "alice"
+    assert stored["cookie"]["httpOnly"] is True
+
+
+def test_show_unknown_sid_exits_non_zero_naming_it(app: Flask) -> None:
+    result = run(app, "show", "no-such-session")
+    assert result.exit_code != 0
+    assert "no live session with ID 'no-such-session'" in result.output
+
+
+# -- destroy -------------------------------------------------------------------
+
+
+def test_destroy_logs_the_browser_out(app: Flask) -> None:
+    alice, client = log_in(app, "alice")
+    bob, _ = log_in(app, "bob")
+    assert client.get("/whoami").get_data(as_text=True) == "alice"
+    result = run(app, "destroy", alice)
+    assert result.exit_code == 0
+    assert result.output.strip() == f"destroyed {alice}"
+    assert client.get("/whoami").get_data(as_text=True) == "anonymous"
+    assert run(app, "count").output.strip() == "1"
+    assert run(app, "show", bob).exit_code == 0
+
+
+def test_destroy_unknown_sid_exits_non_zero_naming_it(app: Flask) -> None:
+    result = run(app, "destroy", "nope")
+    assert result.exit_code != 0
+    assert "no live session with ID 'nope'" in result.output
+
+
+# -- clear ---------------------------------------------------------------------
+
+
+def test_clear_asks_for_confirmation_and_keeps_sessions_on_no(app: Flask) -> None:
+    log_in(app, "alice")
+    result = run(app, "clear", input="n\n")
+    assert result.exit_code != 0
+    assert "Remove all 1 live session(s)" in result.output
+    assert "Aborted" in result.output
+    assert run(app, "count").output.strip() == "1"
+
+
+def test_clear_removes_every_session_on_yes(app: Flask) -> None:
+    _, client = log_in(app, "alice")
+    log_in(app, "bob")
+    result = run(app, "clear", input="y\n")
+    assert result.exit_code == 0
+    assert "all sessions removed" in result.output
+    assert run(app, "count").output.strip() == "0"
+    assert client.get("/whoami").get_data(as_text=True) == "anonymous"
+
+
+def test_clear_yes_does_not_ask(app: Flask) -> None:
+    log_in(app, "alice")
+    result = run(app, "clear", "--yes")
+    assert result.exit_code == 0
+    assert "Remove" not in result.output
+    assert run(app, "count").output.strip() == "0"
+
+
+# -- prune ---------------------------------------------------------------------
+
+
+def test_prune_removes_expired_sessions_and_keeps_live_ones(cli_store: Store) -> None:
+    short = build_app(cli_store, cookie={"max_age": 60})
+    long = build_app(cli_store, cookie={"max_age": 3600})
+    with freeze_time("2026-11-25 10:00:00") as frozen:
+        expired, _ = log_in(short, "alice")
+        live, _ = log_in(long, "bob")
+        frozen.tick(120)
+        result = run(long, "prune")
+        assert result.exit_code == 0
+        assert "expired session(s)" in result.output
+        assert run(long, "show", expired).exit_code != 0
+        assert run(long, "show", live).exit_code == 0
+        assert run(long, "count").output.strip() == "1"
+
+
+def test_prune_on_an_empty_store_removes_nothing(app: Flask) -> None:
+    result = run(app, "prune")
+    assert result.exit_code == 0
+    assert result.output.strip() == "removed 0 expired session(s)"
+
+
+class BatchedStore(MemoryStore):
+    """A store that prunes in batches and pretends to be large."""
+
+    def length(self) -> int:
+        return cli_module.LARGE_STORE
+
+    def prune_batches(self, batch_size: int = 1000) -> Iterator[int]:
+        self.batch_size = batch_size
+        yield from (3, 4, 5)
+
+
+def test_prune_shows_a_progress_bar_on_large_stores() -> None:
+    store = BatchedStore()
+    app = build_app(store)
+    result = run(app, "prune", "--batch-size", "500")
+    assert result.exit_code == 0
+    assert store.batch_size == 500
+    assert "Pruning expired sessions" in result.output
+    assert result.output.strip().endswith("removed 12 expired session(s)")
+
+
+def test_prune_without_a_bar_on_small_stores() -> None:
+    class SmallBatchedStore(BatchedStore):
+        def length(self) -> int:
+            return 5
+
+    result = run(build_app(SmallBatchedStore()), "prune")
+    assert result.exit_code == 0
+    assert result.output.strip() == "removed 12 expired session(s)"
+
+
+# -- stores without the optional methods -----------------------------------------
+
+
+class MinimalStore(Store):
+    """Only the three required methods, as a third-party store might have."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, StoredSession] = {}
+
+    def get(self, sid: str) -> StoredSession | None:
+        return self.sessions.get(sid)
+
+    def set(self, sid: str, session: StoredSession) -> None:
+        self.sessions[sid] = session
+
+    def destroy(self, sid: str) -> None:
+        self.sessions.pop(sid, None)
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (("count",), "count"),
+        (("list",), "list"),
+        (("list", "--json"), "list"),
+        (("clear", "--yes"), "clear"),
+        (("prune",), "prune"),
+    ],
+)
+def test_a_store_without_the_optional_method_says_the_command_is_not_supported(
+    args: tuple[str, ...], command: str
+) -> None:
+    result = run(build_app(MinimalStore()), *args)
+    assert result.exit_code == 1
+    assert f"'flask sessions {command}' is not supported by MinimalStore" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_clear_confirmation_works_without_length() -> None:
+    store = MinimalStore()
+    result = run(build_app(store), "clear", input="y\n")
+    assert "Remove every session from MinimalStore?" in result.output
+    assert "'flask sessions clear' is not supported by MinimalStore" in result.output
+
+
+def test_show_and_destroy_work_with_only_the_required_methods() -> None:
+    store = MinimalStore()
+    app = build_app(store)
+    sid, _ = log_in(app, "alice")
+    assert json.loads(run(app, "show", sid).output)["user"] == "alice"
+    assert run(app, "destroy", sid).exit_code == 0
+    assert store.sessions == {}
+
+
+# -- the MemoryStore note ------------------------------------------------------
+
+
+def test_memory_store_outside_testing_notes_that_it_is_per_process() -> None:
+    app = build_app(MemoryStore())
+    app.testing = False
+    result = run(app, "count")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "0"
+    assert "only sees the store of its own process" in result.stderr
