@@ -79,6 +79,12 @@ app.get('/set', (req, res) => {
   res.json(describe(req));
 });
 
+// /json?k=<JSON text> stores the parsed value under k (nested data, unicode...).
+app.get('/json', (req, res) => {
+  for (const [key, value] of Object.entries(req.query)) req.session[key] = JSON.parse(value);
+  res.json(describe(req));
+});
+
 // /incr?k=n adds the number n to session[k] (a JSON number).
 app.get('/incr', (req, res) => {
   for (const [key, value] of Object.entries(req.query)) {
