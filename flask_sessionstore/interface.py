@@ -26,6 +26,9 @@ from .serialization import dump_data
 from .session import OutsideCookiePathSession, ServerSession, _same, stored_form
 from .signing import cookie_value, read_cookie, session_id_from_cookie
 
+#: How many verified ``Cookie`` headers an interface remembers (then starts over).
+VERIFIED_CACHE_SIZE = 4096
+
 
 @dataclass
 class RequestOutcome:
@@ -118,6 +121,11 @@ class ServerSessionInterface(SessionInterface):
 
     def __init__(self, options: SessionOptions) -> None:
         self.options = options
+        #: ``Cookie`` header -> the session ID it verified to.  Parsing, URL
+        #: decoding and the HMAC are skipped for a header seen before; the
+        #: mapping is a pure function of the header (the secrets are fixed),
+        #: so caching it cannot accept anything that would not verify.
+        self.verified_ids: dict[str, str] = {}
 
     # -- open ---------------------------------------------------------------
 
@@ -132,13 +140,20 @@ class ServerSessionInterface(SessionInterface):
         cookie_path = cookie_options.get("path", "/")
         if cookie_path != "/" and not raw_path(request).startswith(cookie_path):
             return None
-        value = read_cookie(request.environ.get("HTTP_COOKIE"), options.name)
-        cookie_sid = session_id_from_cookie(value, options.secrets) if value else None
+        header = request.environ.get("HTTP_COOKIE")
+        cookie_sid = self.verified_ids.get(header) if header else None
+        if cookie_sid is None and header:
+            value = read_cookie(header, options.name)
+            cookie_sid = session_id_from_cookie(value, options.secrets) if value else None
+            if cookie_sid is not None:
+                if len(self.verified_ids) >= VERIFIED_CACHE_SIZE:
+                    self.verified_ids.clear()
+                self.verified_ids[header] = cookie_sid
         return ServerSession(
             options.store,
             cookie_sid,
             lambda: self.new_identity(request, cookie_options),
-            lifetime_seconds(app),
+            lambda: lifetime_seconds(app),
         )
 
     def new_identity(
@@ -165,10 +180,12 @@ class ServerSessionInterface(SessionInterface):
         """Save, touch or destroy the session and decide on ``Set-Cookie``."""
         if not isinstance(session, ServerSession):
             return
-        if session.accessed:
-            response.vary.add("Cookie")
         if not session._loaded:
+            if session.accessed:
+                response.vary.add("Cookie")
             return  # never used: no store call, no cookie
+        # the session was used, so the response depends on the Cookie header
+        response.vary.add("Cookie")
         options = self.options
         store = options.store
         sid = session._id
@@ -214,10 +231,8 @@ class ServerSessionInterface(SessionInterface):
             else:
                 value = cookie_value(sid, options.secrets[0])
                 response.headers.add("Set-Cookie", cookie.serialize(options.name, value))
-                response.vary.add("Cookie")
 
     def _expire_cookie(self, cookie: Cookie, response: Response) -> None:
         if cookie.secure and not is_secure(request, self.options.proxy):
             return
         response.headers.add("Set-Cookie", cookie.serialize_expired(self.options.name))
-        response.vary.add("Cookie")

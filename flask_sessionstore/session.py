@@ -59,7 +59,7 @@ class ServerSession(SessionMixin):
         store: Store,
         cookie_sid: str | None,
         new_identity: IdentityFactory,
-        permanent_lifetime: float | None = None,
+        permanent_lifetime: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._store = store
         #: The verified ID the browser sent, or None.
@@ -231,12 +231,8 @@ class ServerSession(SessionMixin):
     def apply_permanence(self) -> None:
         """Give a permanent session (Flask's ``session.permanent``) a persistent cookie."""
         cookie = self.cookie
-        if (
-            self._permanent_lifetime is not None
-            and cookie.original_max_age is None
-            and self._data.get("_permanent")
-        ):
-            cookie.max_age = self._permanent_lifetime
+        if cookie.original_max_age is None and self._data.get("_permanent"):
+            cookie.max_age = self._permanent_lifetime()
 
     # -- the mapping --------------------------------------------------------------
 

@@ -24,7 +24,7 @@ SIGNED_PREFIX = "s:"
 
 def sign(value: str, secret: bytes) -> str:
     """Return ``value + "." + mac``, as ``cookie-signature``'s ``sign`` does."""
-    mac = hmac.new(secret, value.encode("utf-8"), hashlib.sha256).digest()
+    mac = hmac.digest(secret, value.encode("utf-8"), hashlib.sha256)
     return value + "." + base64.b64encode(mac).decode("ascii").rstrip("=")
 
 

@@ -17,16 +17,10 @@ import json
 import threading
 import time
 from datetime import timedelta
-from typing import Any
-
 from ..cookie import Duration, to_seconds
 from .base import Store, StoredSession, stored_expiry
 
-_COMPACT = (",", ":")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=_COMPACT, ensure_ascii=False, allow_nan=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 class MemoryStore(Store):
