@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from datetime import timedelta
+
 from ..cookie import Duration, to_seconds
 from .base import Store, StoredSession, stored_expiry
 
