@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,6 +34,16 @@ class RecordingStore(MemoryStore):
     def touch(self, sid: str, session: StoredSession) -> None:
         self.calls.append(("touch", sid))
         super().touch(sid, session)
+
+    def merge(
+        self, sid: str, session: StoredSession, changed: Collection[str], removed: Collection[str]
+    ) -> None:
+        self.calls.append(("set", sid))  # a merge is how a loaded session is written
+        set_method, self.set = self.set, super().set  # type: ignore[method-assign]
+        try:
+            super().merge(sid, session, changed, removed)
+        finally:
+            self.set = set_method  # type: ignore[method-assign]
 
     def destroy(self, sid: str) -> None:
         self.calls.append(("destroy", sid))

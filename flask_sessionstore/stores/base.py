@@ -10,7 +10,7 @@ raise :class:`NotImplementedError` when a store cannot provide them (the
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,24 @@ class Store(abc.ABC):
 
         Called for sessions that were read but not changed.  The default
         writes the whole session with :meth:`set`.
+        """
+        self.set(sid, session)
+
+    def merge(
+        self,
+        sid: str,
+        session: StoredSession,
+        changed: Collection[str],
+        removed: Collection[str],
+    ) -> None:
+        """Write one request's changes onto the stored copy of a loaded session.
+
+        Keys in ``changed`` take their values from ``session``, keys in
+        ``removed`` are deleted and the cookie is replaced; every other key
+        keeps what the store holds now, so two requests of one session that
+        change different keys at the same time both keep their change
+        (express and Flask-Session lose one of them).  The default writes
+        the whole session with :meth:`set` (last writer wins).
         """
         self.set(sid, session)
 

@@ -16,7 +16,9 @@ import heapq
 import json
 import threading
 import time
+from collections.abc import Collection
 from datetime import timedelta
+from typing import Any
 
 from ..cookie import Duration, to_seconds
 from .base import Store, StoredSession, stored_expiry
@@ -107,6 +109,38 @@ class MemoryStore(Store):
             self._entries[sid] = (expiry, cookie, data)
             self._schedule(sid, expiry)
             self._reclaim(now)
+
+    def merge(
+        self,
+        sid: str,
+        session: StoredSession,
+        changed: Collection[str],
+        removed: Collection[str],
+    ) -> None:
+        """Apply one request's changed and removed keys atomically (see :meth:`Store.merge`)."""
+        updates = {key: session[key] for key in changed}
+        now = time.time()
+        with self._lock:
+            entry = self._live(sid, now)
+        if entry is None:
+            self.set(sid, session)
+            return
+        cookie = _dumps(session.get("cookie"))
+        while True:
+            data: dict[str, Any] = json.loads("{" + entry[2] + "}")
+            for key in removed:
+                data.pop(key, None)
+            data.update(updates)
+            text = _dumps(data)[1:-1]
+            with self._lock:
+                current = self._live(sid, now)
+                if current is None or current[2] == entry[2]:
+                    expiry = self._expiry(session, now)
+                    self._entries[sid] = (expiry, cookie, text)
+                    self._schedule(sid, expiry)
+                    self._reclaim(now)
+                    return
+                entry = current  # another request wrote meanwhile: merge onto that
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """Replace only the stored cookie of a live session; never creates one."""

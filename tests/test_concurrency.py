@@ -1,0 +1,110 @@
+"""Concurrent requests of one session: changes to different keys are both kept."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from flask import Flask, session
+
+from flask_sessionstore import ServerSession
+from tests.conftest import RecordingStore
+
+
+def _open(app: Flask, cookie: str) -> tuple[ServerSession, object]:
+    ctx = app.test_request_context(headers={"Cookie": cookie})
+    ctx.push()
+    opened = session._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(opened, ServerSession)
+    return opened, ctx
+
+
+def test_overlapping_requests_changing_different_keys_keep_both(
+    make_app: Callable[..., Flask], store: RecordingStore
+) -> None:
+    app = make_app()
+
+    @app.get("/start")
+    def start() -> str:
+        session["cart"] = []
+        session["theme"] = "light"
+        return "ok"
+
+    response = app.test_client().get("/start")
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+
+    # two requests load the same session before either saves
+    first, first_ctx = _open(app, cookie)
+    second, second_ctx = _open(app, cookie)
+    first["cart"] = ["book"]
+    second["theme"] = "dark"
+    app.session_interface.save_session(app, first, app.response_class())
+    app.session_interface.save_session(app, second, app.response_class())
+    second_ctx.pop()  # type: ignore[attr-defined]
+    first_ctx.pop()  # type: ignore[attr-defined]
+
+    stored = store.get(first.id)
+    assert stored is not None
+    assert stored["cart"] == ["book"]
+    assert stored["theme"] == "dark"
+
+
+def test_removal_in_one_request_survives_a_concurrent_change(
+    make_app: Callable[..., Flask], store: RecordingStore
+) -> None:
+    app = make_app()
+
+    @app.get("/start")
+    def start() -> str:
+        session["user"] = "alice"
+        session["n"] = 1
+        return "ok"
+
+    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
+    first, first_ctx = _open(app, cookie)
+    second, second_ctx = _open(app, cookie)
+    del first["user"]
+    second["n"] = 2
+    app.session_interface.save_session(app, first, app.response_class())
+    app.session_interface.save_session(app, second, app.response_class())
+    second_ctx.pop()  # type: ignore[attr-defined]
+    first_ctx.pop()  # type: ignore[attr-defined]
+
+    stored = store.get(first.id)
+    assert stored is not None
+    assert "user" not in stored
+    assert stored["n"] == 2
+
+
+def test_many_threads_incrementing_distinct_keys_lose_nothing(
+    make_app: Callable[..., Flask], store: RecordingStore
+) -> None:
+    app = make_app()
+
+    @app.get("/start")
+    def start() -> str:
+        session["start"] = True
+        return "ok"
+
+    @app.get("/hit/<key>")
+    def hit(key: str) -> str:
+        session[key] = session.get(key, 0) + 1
+        return "ok"
+
+    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
+
+    def worker(key: str) -> None:
+        client = app.test_client(use_cookies=False)
+        for _ in range(20):
+            assert client.get(f"/hit/{key}", headers={"Cookie": cookie}).status_code == 200
+
+    threads = [threading.Thread(target=worker, args=(f"k{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = store.all()
+    (data,) = stored.values()
+    assert {key: data[key] for key in data if key.startswith("k")} == {
+        f"k{i}": 20 for i in range(6)
+    }
