@@ -301,10 +301,10 @@ class MongoStore(Store):
 
     @property
     def name(self) -> str:
-        """``MongoStore(<db>.<collection>)``, how log lines name this store."""
-        if self._given_collection is not None:
-            where = getattr(self._given_collection, "full_name", "collection")
-        else:
+        """``MongoStore(<db>.<collection>)``, how log lines and errors name this store."""
+        target = self._collection if self._collection is not None else self._given_collection
+        where = getattr(target, "full_name", None)
+        if not isinstance(where, str):
             where = f"{self.db_name or '<default db>'}.{self.collection_name}"
         return f"MongoStore({where})"
 
@@ -380,6 +380,8 @@ class MongoStore(Store):
 
     def _check_existing_index(self, coll: Any, exc: Exception) -> None:
         """Accept an existing index equivalent to ours; anything else is a clear error."""
+        details = getattr(exc, "details", None) or {}
+        reason = f"{getattr(exc, 'code', None)} {details.get('codeName', type(exc).__name__)}"
         indexes: dict[str, Any] = coll.index_information()
         found = []
         for name, info in indexes.items():
@@ -393,7 +395,7 @@ class MongoStore(Store):
             f"{self.name} cannot create its TTL index {TTL_INDEX_NAME} "
             f"({{expires: 1}}, expireAfterSeconds=0, connect-mongo's): the collection has "
             f"{'; '.join(found) or 'a conflicting index'}. Drop that index, or pass "
-            f"auto_remove='interval' or 'disabled' (server said: {exc})"
+            f"auto_remove='interval' or 'disabled' (server error {reason})"
         ) from exc
 
     def _start_sweeper(self) -> None:
