@@ -1,0 +1,184 @@
+"""One small Flask app per setup, identical except for the session layer.
+
+Routes (the same in every setup):
+
+``/``       new visitor, session untouched: returns a constant
+``/login``  puts a small, realistic session in place (user, roles, counter)
+``/read``   returning visitor reading the session
+``/write``  returning visitor modifying the session (increments the counter)
+``/count``  the counter, read-only (used to check the load test lost nothing)
+
+gunicorn loads ``benchmarks.apps:create_app()``, which reads the setup from
+the ``BENCH_SETUP`` and ``BENCH_MONGO_URI`` environment variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, session
+
+SECRET = "benchmark secret, not for production"
+DB_NAME = "flask_sessionstore_bench"
+
+
+@dataclass(frozen=True)
+class Setup:
+    key: str
+    label: str
+    #: "memory", "mongo" or None: which peer setup it is compared with.
+    family: str | None
+    ours: bool
+    mongo: bool
+
+
+SETUPS = [
+    Setup("none", "no session", None, False, False),
+    Setup("cookie", "Flask cookie session", None, False, False),
+    Setup("fs-simplecache", "Flask-Session SimpleCache", "memory", False, False),
+    Setup("fs-mongo", "Flask-Session MongoDB", "mongo", False, True),
+    Setup("ours-memory", "ours MemoryStore", "memory", True, False),
+    Setup("ours-mongo", "ours MongoStore", "mongo", True, True),
+]
+BY_KEY = {setup.key: setup for setup in SETUPS}
+
+
+def peer_of(setup: Setup) -> Setup | None:
+    """The Flask-Session setup that ``setup`` (one of ours) is compared with."""
+    for other in SETUPS:
+        if other.family == setup.family and not other.ours and setup.ours:
+            return other
+    return None
+
+
+def mongo_store_available() -> str | None:
+    """None when our MongoStore works, else why it cannot be benchmarked."""
+    try:
+        import mongomock
+
+        from flask_sessionstore import MongoStore
+
+        MongoStore(client=mongomock.MongoClient(), db_name=DB_NAME)
+    except NotImplementedError:
+        return "MongoStore is not implemented yet"
+    except Exception as exc:  # any failure means: skip it and say why
+        return f"MongoStore could not be built: {type(exc).__name__}: {exc}"
+    return None
+
+
+@contextlib.contextmanager
+def _flask_session_accepts_mongomock() -> Iterator[None]:
+    """Flask-Session only accepts a pymongo client (isinstance); see toolchain.md §1."""
+    import flask_session.mongodb.mongodb as fsm
+    import mongomock
+
+    original = fsm.MongoClient
+    fsm.MongoClient = mongomock.MongoClient
+    try:
+        yield
+    finally:
+        fsm.MongoClient = original
+
+
+def mongo_client(mongo_uri: str | None, **kwargs: Any) -> Any:
+    """A pymongo client for ``mongo_uri``, or a fresh mongomock client when it is None."""
+    if mongo_uri is None:
+        import mongomock
+
+        return mongomock.MongoClient()
+    import pymongo
+
+    return pymongo.MongoClient(mongo_uri, **kwargs)
+
+
+def build_app(
+    key: str,
+    mongo_uri: str | None = None,
+    client: Any = None,
+    store_options: dict[str, Any] | None = None,
+) -> Flask:
+    """The app of setup ``key``; Mongo setups use ``client``, else one for ``mongo_uri``.
+
+    ``store_options`` are extra keywords for our ``MongoStore``.
+    """
+    setup = BY_KEY[key]
+    app = Flask(f"bench_{key.replace('-', '_')}")
+    if setup.key != "none":
+        app.config["SECRET_KEY"] = SECRET
+    if setup.mongo and client is None:
+        client = mongo_client(mongo_uri)
+
+    if setup.key == "fs-simplecache":
+        from cachelib import SimpleCache
+        from flask_session import Session
+
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=SimpleCache())
+        Session(app)
+    elif setup.key == "fs-mongo":
+        from flask_session import Session
+
+        app.config.update(SESSION_TYPE="mongodb", SESSION_MONGODB=client)
+        if mongo_uri is None and not _is_pymongo(client):
+            with _flask_session_accepts_mongomock():
+                Session(app)
+        else:
+            Session(app)
+    elif setup.ours:
+        from flask_sessionstore import MemoryStore, MongoStore, SessionStore
+
+        store = (
+            MongoStore(client=client, db_name=DB_NAME, **(store_options or {}))
+            if setup.mongo
+            else MemoryStore()
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # MemoryStore outside debug
+            SessionStore(app, store=store)
+
+    with_session = setup.key != "none"
+
+    @app.get("/")
+    def untouched() -> str:
+        return "hello"
+
+    @app.get("/login")
+    def login() -> str:
+        if with_session:
+            session.update(user_id=42, name="alice", roles=["user", "editor"], n=0)
+        return "ok"
+
+    @app.get("/read")
+    def read() -> str:
+        if not with_session:
+            return "alice 0"
+        return f"{session.get('name')} {session.get('n', 0)}"
+
+    @app.get("/write")
+    def write() -> str:
+        if not with_session:
+            return "1"
+        n = session.get("n", 0) + 1
+        session["n"] = n
+        return str(n)
+
+    @app.get("/count")
+    def count() -> str:
+        return str(session.get("n", 0)) if with_session else "0"
+
+    return app
+
+
+def _is_pymongo(client: Any) -> bool:
+    import pymongo
+
+    return isinstance(client, pymongo.MongoClient)
+
+
+def create_app() -> Flask:
+    """gunicorn's entry point: the setup named by ``BENCH_SETUP``."""
+    return build_app(os.environ["BENCH_SETUP"], os.environ.get("BENCH_MONGO_URI") or None)
