@@ -1,0 +1,640 @@
+"""Express interop: a real Express app and a Flask app share one login.
+
+The Node side is tests/interop/node/app.js: express, express-session and
+connect-mongo from npm (``npm ci`` in that folder; ``make test`` does it).  The
+Flask side is :class:`SessionStore` with a :class:`MongoStore`.  Both run as
+real HTTP servers on 127.0.0.1 against one collection of one SecantusDB
+server, with the same cookie name (``connect.sid``) and secret, and a
+:class:`Browser` carries the one cookie between them the way a browser does
+(cookies are not isolated by port).  Every scenario runs twice: with sessions
+stored as plain JSON, and encrypted at rest with connect-mongo's WebCrypto
+adapter on the Node side and ``crypto={"secret": ...}`` on ours.
+
+Nothing here is skipped: without Node.js or the npm packages the tests fail
+and say what to install, so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pymongo
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Flask, jsonify, request, session
+from werkzeug.serving import make_server
+
+from flask_sessionstore import MongoStore, ServerSession, SessionStore
+from flask_sessionstore.signing import (
+    cookie_value,
+    decode_uri_component,
+    session_id_from_cookie,
+    sign,
+    unsign,
+)
+from tests.mongo_server import secantus_uri
+
+__all__ = ["secantus_uri"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.interop
+
+NODE_DIR = Path(__file__).parent / "interop" / "node"
+NPM_PACKAGES = ("express", "express-session", "connect-mongo", "cookie-signature")
+
+COOKIE_NAME = "connect.sid"
+#: Shared by both apps; non-ASCII so both sides must key the HMAC with UTF-8.
+SECRET = "shared sécret ☕ keyboard cat"
+CRYPTO_SECRET = "at-rest sécret"
+DB_NAME = "interop"
+#: connect-mongo's createWebCryptoAdapter default PBKDF2 salt.
+WEBCRYPTO_SALT = b"connect-mongo:webcrypto-default-salt"
+MAX_AGE = 3600
+
+#: Seconds any one HTTP request, start-up or shutdown may take.
+TIMEOUT = 15.0
+
+
+# -- Node.js and the npm packages: fail loudly when missing -----------------
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The ``node`` binary, with the npm packages installed beside app.js."""
+    binary = shutil.which("node")
+    if binary is None:
+        pytest.fail(
+            "The Express interop tests need Node.js, but `node` is not on PATH. "
+            "Install it (Debian: apt-get install nodejs npm), then run `make test`.",
+            pytrace=False,
+        )
+    missing = [name for name in NPM_PACKAGES if not (NODE_DIR / "node_modules" / name).is_dir()]
+    if missing:
+        pytest.fail(
+            f"The Express interop tests need the npm packages {', '.join(missing)} in "
+            f"{NODE_DIR / 'node_modules'}. Run `npm ci` in {NODE_DIR} "
+            "(`make test` does it).",
+            pytrace=False,
+        )
+    return binary
+
+
+# -- A cookie jar for one browser --------------------------------------------
+
+
+class Browser:
+    """One browser: sends and keeps the ``connect.sid`` cookie for 127.0.0.1.
+
+    Browsers do not isolate cookies by port, so one cookie serves both apps,
+    which is exactly how the two share a login in production behind one host.
+    """
+
+    def __init__(self) -> None:
+        #: The raw (still URL-encoded) cookie value, or None.
+        self.cookie: str | None = None
+        #: The Set-Cookie headers of the last response.
+        self.set_cookies: list[str] = []
+
+    @property
+    def sid(self) -> str | None:
+        """The session ID inside the cookie (verified with the shared secret)."""
+        if self.cookie is None:
+            return None
+        return session_id_from_cookie(decode_uri_component(self.cookie), [SECRET.encode()])
+
+    def get(self, base_url: str, path: str, **query: str | int) -> dict[str, Any]:
+        """GET ``path`` and return its JSON body; fail the test on a non-200."""
+        host, port = base_url.removeprefix("http://").split(":")
+        target = path + ("?" + urlencode(query) if query else "")
+        headers = {"Cookie": f"{COOKIE_NAME}={self.cookie}"} if self.cookie else {}
+        connection = HTTPConnection(host, int(port), timeout=TIMEOUT)
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            body = response.read().decode("utf-8")
+            self.set_cookies = response.headers.get_all("Set-Cookie") or []
+        finally:
+            connection.close()
+        assert response.status == 200, f"GET {base_url}{target}: {response.status} {body}"
+        for header in self.set_cookies:
+            self._remember(header)
+        return json.loads(body)  # type: ignore[no-any-return]
+
+    def _remember(self, header: str) -> None:
+        pair, *attributes = (part.strip() for part in header.split(";"))
+        name, _, value = pair.partition("=")
+        if name != COOKIE_NAME:
+            return
+        for attribute in attributes:
+            key, _, attr_value = attribute.partition("=")
+            if key.lower() == "expires" and parsedate_to_datetime(attr_value) <= now():
+                self.cookie = None
+                return
+            if key.lower() == "max-age" and int(attr_value) <= 0:
+                self.cookie = None
+                return
+        self.cookie = value
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# -- The Express app ----------------------------------------------------------
+
+
+@contextmanager
+def express_app(
+    node: str, mongo_url: str, collection: str, crypto_secret: str | None
+) -> Iterator[str]:
+    """Run tests/interop/node/app.js on a free 127.0.0.1 port; yield its base URL.
+
+    It is stopped by its PID at the end (SIGTERM, then SIGKILL), and it also
+    exits by itself when its stdin closes, so it cannot outlive the test run.
+    """
+    env = {
+        **os.environ,
+        "PORT": "0",
+        "MONGO_URL": mongo_url,
+        "DB_NAME": DB_NAME,
+        "COLLECTION": collection,
+        "SECRET": SECRET,
+        "MAX_AGE_MS": str(MAX_AGE * 1000),
+    }
+    env.pop("CRYPTO_SECRET", None)
+    if crypto_secret is not None:
+        env["CRYPTO_SECRET"] = crypto_secret
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            [node, "app.js"],
+            cwd=NODE_DIR,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        try:
+            port = wait_until_ready(process, stderr)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+            stderr.seek(0)
+            # Shown by pytest under "Captured stderr" when a test fails.
+            sys.stderr.write(stderr.read())
+
+
+def wait_until_ready(process: subprocess.Popen[str], stderr: Any) -> int:
+    """Read app.js's ready line and return its port; fail with its stderr."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + TIMEOUT
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if selector.select(timeout=0.1):
+                line = process.stdout.readline()
+                if line.startswith("{"):
+                    return int(json.loads(line)["port"])
+                if not line:  # stdout closed: node exited
+                    break
+            if process.poll() is not None:
+                break
+    stderr.seek(0)
+    pytest.fail(
+        f"app.js did not start within {TIMEOUT:.0f} s (exit code {process.poll()}):\n"
+        f"{stderr.read()}",
+        pytrace=False,
+    )
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Stop ``process`` by its PID and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+
+
+# -- The Flask app ------------------------------------------------------------
+
+
+def create_flask_app(mongo_url: str, collection: str, crypto_secret: str | None) -> Flask:
+    """The Flask twin of app.js: same routes, same JSON, same cookie."""
+    app = Flask("interop")
+    crypto = {"secret": crypto_secret} if crypto_secret is not None else None
+    store = MongoStore(
+        mongo_url=mongo_url, db_name=DB_NAME, collection_name=collection, crypto=crypto
+    )
+    SessionStore(app, name=COOKIE_NAME, secret=SECRET, store=store, cookie={"max_age": MAX_AGE})
+
+    def server_session() -> ServerSession:
+        assert isinstance(session, ServerSession)
+        return session
+
+    def describe() -> Any:
+        current = server_session()
+        return jsonify(id=current.id, data=dict(current))
+
+    @app.get("/login")
+    def login() -> Any:
+        server_session().regenerate()
+        session["user"] = request.args["user"]
+        return describe()
+
+    @app.get("/whoami")
+    def whoami() -> Any:
+        return describe()
+
+    @app.get("/set")
+    def set_values() -> Any:
+        session.update(request.args)
+        return describe()
+
+    @app.get("/json")
+    def set_json() -> Any:
+        session.update({key: json.loads(value) for key, value in request.args.items()})
+        return describe()
+
+    @app.get("/incr")
+    def incr() -> Any:
+        for key, value in request.args.items():
+            session[key] = session.get(key, 0) + int(value)
+        return describe()
+
+    @app.get("/regenerate")
+    def regenerate() -> Any:
+        server_session().regenerate(keep_data=True)
+        return describe()
+
+    @app.get("/logout")
+    def logout() -> Any:
+        server_session().destroy()
+        return jsonify(ok=True)
+
+    return app
+
+
+@contextmanager
+def flask_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with werkzeug on a free 127.0.0.1 port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="flask-interop", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=TIMEOUT)
+
+
+# -- Both apps on one collection ---------------------------------------------
+
+
+@dataclass
+class Apps:
+    """The two apps of one scenario and the collection they share."""
+
+    express: str
+    flask: str
+    collection: pymongo.collection.Collection[dict[str, Any]]
+    crypto_secret: str | None
+
+    def edit_stored_session(self, sid: str, edit: Callable[[dict[str, Any]], None]) -> None:
+        """Change the session JSON of a document in place, as connect-mongo stores it.
+
+        With encryption on, the blob is decrypted and encrypted again in the
+        WebCrypto adapter's format: base64(iv + AES-256-GCM ciphertext + tag).
+        """
+        doc = self.collection.find_one({"_id": sid})
+        assert doc is not None, f"no document for {sid}"
+        text = doc["session"]
+        cipher = None
+        if self.crypto_secret is not None:
+            key = hashlib.pbkdf2_hmac(
+                "sha256", self.crypto_secret.encode(), WEBCRYPTO_SALT, 310000, 32
+            )
+            cipher = AESGCM(key)
+            blob = base64.b64decode(text)
+            text = cipher.decrypt(blob[:12], blob[12:], None).decode()
+        stored = json.loads(text)
+        edit(stored)
+        text = json.dumps(stored, separators=(",", ":"))
+        if cipher is not None:
+            iv = os.urandom(12)
+            text = base64.b64encode(iv + cipher.encrypt(iv, text.encode(), None)).decode()
+        self.collection.update_one({"_id": sid}, {"$set": {"session": text}})
+
+
+@pytest.fixture(scope="module", params=["plain", "crypto"])
+def apps(request: pytest.FixtureRequest, node: str, secantus_uri: str) -> Iterator[Apps]:
+    """Express and Flask sharing one collection, without and with encryption at rest."""
+    crypto_secret = CRYPTO_SECRET if request.param == "crypto" else None
+    collection_name = f"sessions_{request.param}"
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        secantus_uri, serverSelectionTimeoutMS=int(TIMEOUT * 1000)
+    )
+    collection = client[DB_NAME][collection_name]
+    collection.drop()
+    flask_app = create_flask_app(secantus_uri, collection_name, crypto_secret)
+    try:
+        with (
+            express_app(node, secantus_uri, collection_name, crypto_secret) as express,
+            flask_server(flask_app) as flask,
+        ):
+            yield Apps(express, flask, collection, crypto_secret)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def browser() -> Browser:
+    return Browser()
+
+
+# -- Signing: byte for byte against cookie-signature -------------------------
+
+
+SIGNING_CASES = [
+    ("Qx8kVgN0y3H1a3nq1k3Zl2f5rT7wXyZa", "keyboard cat"),
+    ("uTa4KZ2q8-5Hc_Wm0pLxY3nRbVdEfGhI", "s3cr3t/+=&ü"),
+    ("2asG7rIcgGz2WwqUDZ86ySYyii_mucs4", SECRET),
+    ("abc123-SID_xyz.K", "keyboard cat"),
+    ("apple", "日本語の秘密"),
+    ("%", "keyboard cat"),
+    ("/foo", "emoji 🍪 secret"),
+    ("a.b.c", "x"),
+    ("", "keyboard cat"),
+    ("sid with spaces & ü", "tab\tand\nnewline"),
+]
+
+
+def test_signing_matches_cookie_signature_byte_for_byte(node: str) -> None:
+    ours = [
+        {"sid": sid, "secret": secret, "python": "s:" + sign(sid, secret.encode())}
+        for sid, secret in SIGNING_CASES
+    ]
+    completed = subprocess.run(
+        [node, "sign.js"],
+        cwd=NODE_DIR,
+        input=json.dumps(ours),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    theirs = json.loads(completed.stdout)
+    assert len(theirs) == len(SIGNING_CASES)
+    for (sid, secret), mine, node_result in zip(SIGNING_CASES, ours, theirs, strict=True):
+        key = secret.encode()
+        assert mine["python"] == node_result["signed"] == node_result["signed_nested"]
+        assert cookie_value(sid, key) == node_result["cookie"]
+        # Each side verifies the other's value.
+        assert node_result["unsigned"] == sid
+        assert unsign(node_result["signed"][2:], [key]) == sid
+        assert session_id_from_cookie(decode_uri_component(node_result["cookie"]), [key]) == sid
+
+
+# -- One login, two apps ------------------------------------------------------
+
+
+def test_login_on_express_is_seen_by_flask(apps: Apps, browser: Browser) -> None:
+    express = browser.get(apps.express, "/login", user="alice")
+    assert express["data"] == {"user": "alice"}
+
+    flask = browser.get(apps.flask, "/whoami")
+    assert flask == {"id": express["id"], "data": {"user": "alice"}}
+    assert browser.sid == express["id"]
+
+
+def test_login_on_flask_is_seen_by_express(apps: Apps, browser: Browser) -> None:
+    flask = browser.get(apps.flask, "/login", user="bob")
+    assert flask["data"] == {"user": "bob"}
+    assert browser.sid == flask["id"]
+
+    express = browser.get(apps.express, "/whoami")
+    assert express["id"] == flask["id"]
+    assert express["data"] == {"user": "bob"}
+
+
+def test_changes_made_in_flask_are_seen_by_express(apps: Apps, browser: Browser) -> None:
+    browser.get(apps.express, "/login", user="alice")
+    browser.get(apps.flask, "/set", theme="dark")
+    browser.get(apps.flask, "/incr", visits=2)
+
+    express = browser.get(apps.express, "/whoami")
+    assert express["data"] == {"user": "alice", "theme": "dark", "visits": 2}
+
+
+def test_changes_made_in_express_are_seen_by_flask(apps: Apps, browser: Browser) -> None:
+    browser.get(apps.flask, "/login", user="carol")
+    browser.get(apps.flask, "/incr", visits=1)
+    browser.get(apps.express, "/incr", visits=2)
+    browser.get(apps.express, "/set", lang="fr")
+
+    flask = browser.get(apps.flask, "/incr", visits=4)
+    assert flask["data"] == {"user": "carol", "visits": 7, "lang": "fr"}
+    assert browser.get(apps.express, "/whoami")["data"]["visits"] == 7
+
+
+def test_regenerate_in_flask_makes_express_reject_the_old_cookie(
+    apps: Apps, browser: Browser
+) -> None:
+    browser.get(apps.express, "/login", user="alice")
+    old_cookie, old_sid = browser.cookie, browser.sid
+
+    regenerated = browser.get(apps.flask, "/regenerate")
+    assert regenerated["id"] != old_sid
+    assert regenerated["data"] == {"user": "alice"}
+    assert browser.sid == regenerated["id"]
+    assert apps.collection.find_one({"_id": old_sid}) is None
+
+    thief = Browser()
+    thief.cookie = old_cookie
+    stale = thief.get(apps.express, "/whoami")
+    assert stale["id"] != old_sid
+    assert stale["data"] == {}
+    assert thief.set_cookies == []  # an uninitialized session is not saved
+
+    assert browser.get(apps.express, "/whoami")["data"] == {"user": "alice"}
+
+
+def test_regenerate_in_express_makes_flask_reject_the_old_cookie(
+    apps: Apps, browser: Browser
+) -> None:
+    browser.get(apps.flask, "/login", user="dave")
+    old_cookie, old_sid = browser.cookie, browser.sid
+
+    relogin = browser.get(apps.express, "/login", user="dave")
+    assert relogin["id"] != old_sid
+
+    thief = Browser()
+    thief.cookie = old_cookie
+    stale = thief.get(apps.flask, "/whoami")
+    assert stale["id"] != old_sid
+    assert stale["data"] == {}
+    assert thief.set_cookies == []
+
+    assert browser.get(apps.flask, "/whoami")["data"] == {"user": "dave"}
+
+
+def test_a_session_express_keeps_alive_by_touch_stays_live_in_flask(
+    apps: Apps, browser: Browser
+) -> None:
+    """connect-mongo's touch moves only the top-level ``expires`` (connect-mongo#351).
+
+    So a session Express keeps alive by reading it ends up with a
+    ``cookie.expires`` in its stored JSON that is already past, while the
+    document is live.  Express treats it as live; so must Flask.
+    """
+    browser.get(apps.express, "/login", user="alice")
+    sid = browser.sid
+    assert sid is not None
+    long_ago = "2020-01-01T00:00:00.000Z"
+    apps.edit_stored_session(sid, lambda stored: stored["cookie"].update(expires=long_ago))
+
+    assert browser.get(apps.express, "/whoami")["data"] == {"user": "alice"}
+    assert browser.get(apps.flask, "/whoami") == {"id": sid, "data": {"user": "alice"}}
+    assert browser.get(apps.express, "/whoami")["data"] == {"user": "alice"}
+
+
+#: JSON values both apps must keep exactly (no 1.0: JavaScript writes it as 1).
+JSON_VALUES = {
+    "nested": {"a": [1, 2, {"b": None}], "c": {"d": True}},
+    "unicode": 'héllo ☕ 日本語 \u2028 "quoted"',
+    "number": 1.5,
+    "big": 2**53,
+    "empty": [],
+}
+
+
+@pytest.mark.parametrize(("writer", "reader"), [("flask", "express"), ("express", "flask")])
+def test_json_data_round_trips_between_the_apps(
+    apps: Apps, browser: Browser, writer: str, reader: str
+) -> None:
+    browser.get(getattr(apps, writer), "/login", user="json")
+    query = {key: json.dumps(value) for key, value in JSON_VALUES.items()}
+    written = browser.get(getattr(apps, writer), "/json", **query)
+    assert written["data"] == {"user": "json", **JSON_VALUES}
+
+    assert browser.get(getattr(apps, reader), "/whoami")["data"] == written["data"]
+
+
+@pytest.mark.parametrize("logout_on", ["express", "flask"])
+def test_logout_on_either_app_ends_the_session_on_both(
+    apps: Apps, browser: Browser, logout_on: str
+) -> None:
+    browser.get(apps.flask, "/login", user="erin")
+    sid, cookie = browser.sid, browser.cookie
+
+    browser.get(getattr(apps, logout_on), "/logout")
+    assert apps.collection.find_one({"_id": sid}) is None
+
+    for base_url in (apps.express, apps.flask):
+        replay = Browser()
+        replay.cookie = cookie
+        assert replay.get(base_url, "/whoami")["data"] == {}
+
+
+def test_both_apps_write_the_same_document_shape(apps: Apps) -> None:
+    by_express, by_flask = Browser(), Browser()
+    by_express.get(apps.express, "/login", user="node")
+    by_flask.get(apps.flask, "/login", user="python")
+
+    express_doc = apps.collection.find_one({"_id": by_express.sid})
+    flask_doc = apps.collection.find_one({"_id": by_flask.sid})
+    assert express_doc is not None
+    assert flask_doc is not None
+    assert set(flask_doc) == set(express_doc) == {"_id", "session", "expires"}
+    assert isinstance(flask_doc["session"], str)
+    assert isinstance(flask_doc["expires"], datetime)
+    encrypted = apps.collection.name.endswith("crypto")
+    for doc in (express_doc, flask_doc):
+        if encrypted:
+            with pytest.raises(ValueError):
+                json.loads(doc["session"])
+        else:
+            stored = json.loads(doc["session"])
+            assert stored["cookie"]["originalMaxAge"] == MAX_AGE * 1000
+            assert stored["cookie"]["httpOnly"] is True
+            assert stored["cookie"]["path"] == "/"
+
+
+def test_both_apps_send_the_same_set_cookie_form(apps: Apps) -> None:
+    by_express, by_flask = Browser(), Browser()
+    by_express.get(apps.express, "/login", user="node")
+    by_flask.get(apps.flask, "/login", user="python")
+
+    def shape(browser: Browser) -> str:
+        [header] = browser.set_cookies
+        assert browser.cookie is not None
+        value_removed = header.replace(browser.cookie, "<value>")
+        expires = value_removed.split("Expires=")[1].split(";")[0]
+        assert abs((parsedate_to_datetime(expires) - now()).total_seconds() - MAX_AGE) < 60
+        return value_removed.replace(expires, "<date>")
+
+    assert shape(by_flask) == shape(by_express)
+    assert shape(by_express) == f"{COOKIE_NAME}=<value>; Path=/; Expires=<date>; HttpOnly"
+
+
+# -- Start-up order -----------------------------------------------------------
+
+
+def test_flask_first_then_express_on_a_new_collection(node: str, secantus_uri: str) -> None:
+    """Our TTL index must not stop connect-mongo's start-up, and the reverse.
+
+    connect-mongo creates ``expires_1`` before its first operation, and every
+    request fails if that is refused as a conflicting index.
+    """
+    collection_name = "sessions_flask_first"
+    with pymongo.MongoClient(secantus_uri, serverSelectionTimeoutMS=5000) as client:
+        client[DB_NAME].drop_collection(collection_name)
+    browser = Browser()
+    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO_SECRET)
+    with flask_server(flask_app) as flask:
+        browser.get(flask, "/login", user="first")
+        with express_app(node, secantus_uri, collection_name, CRYPTO_SECRET) as express:
+            assert browser.get(express, "/whoami")["data"] == {"user": "first"}
+            browser.get(express, "/set", seen="yes")
+        assert browser.get(flask, "/whoami")["data"] == {"user": "first", "seen": "yes"}
+
+
+def test_a_session_encrypted_with_another_secret_reads_as_no_session(
+    node: str, secantus_uri: str
+) -> None:
+    """A document the store cannot decrypt is no session (and a new one), not a 500."""
+    collection_name = "sessions_other_secret"
+    browser = Browser()
+    with express_app(node, secantus_uri, collection_name, "the Node app's secret") as express:
+        browser.get(express, "/login", user="mallory")
+        sid = browser.sid
+    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO_SECRET)
+    with flask_server(flask_app) as flask:
+        seen = browser.get(flask, "/whoami")
+    assert seen["id"] != sid
+    assert seen["data"] == {}
