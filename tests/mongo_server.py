@@ -65,7 +65,7 @@ class SecantusServer:
         self.storage_path = storage_path
         self.ttl_sweep_seconds = ttl_sweep_seconds
         self.process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
 
     @property
     def uri(self) -> str:
