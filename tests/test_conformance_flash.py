@@ -46,7 +46,10 @@ def call(client: Any, *args: Any) -> Any:
 
 
 def test_app_with_extension_serves_flash_requests(app) -> None:
-    """flash middleware when handling a request should not error"""
+    """flash middleware when handling a request should not error
+
+    There is no middleware: installing the extension is the setup.
+    """
     response = app.test_client().get("/do", query_string={"args": "[]"})
     assert response.status_code == 200
     assert response.json == {"result": {}}
@@ -152,7 +155,11 @@ def test_unknown_category_reads_empty_list(app) -> None:
 
 
 def test_flask_flash_and_ours_coexist(app) -> None:
-    """flash middleware when handling a request with an existing flash function should not error"""
+    """flash middleware when handling a request with an existing flash function should not error
+
+    Flask's own ``flask.flash`` is the "existing flash function"; both share
+    ``session['_flashes']``.
+    """
 
     @app.route("/both")
     def both() -> Any:
@@ -165,7 +172,10 @@ def test_flask_flash_and_ours_coexist(app) -> None:
 
 
 def test_flask_flash_is_not_replaced(app) -> None:
-    """flash middleware when handling a request with an existing flash function should not overwrite flash function"""
+    """flash middleware when handling a request with an existing flash function should not overwrite flash function
+
+    Flask's own ``flask.flash`` is the "existing flash function".
+    """
     assert flask.flash.__module__ == "flask.helpers"
     assert flash is not flask.flash
     with app.test_request_context("/"):
@@ -197,21 +207,30 @@ def sessionless(make_app: Callable[..., Flask]) -> Flask:
 
 
 def test_request_without_session_still_served(sessionless, store) -> None:
-    """flash middleware when handling a request without a session should not error"""
+    """flash middleware when handling a request without a session should not error
+
+    A request outside the cookie path has no session (Flask's null session).
+    """
     response = sessionless.test_client().get("/public/read")
     assert response.status_code == 200
     assert store.methods() == []
 
 
 def test_flash_reads_nothing_without_session(sessionless) -> None:
-    """flash middleware when handling a request without a session should add a flash function"""
+    """flash middleware when handling a request without a session should add a flash function
+
+    Reading works there and finds nothing.
+    """
     response = sessionless.test_client().get("/public/read")
     assert response.json == {"result": [], "everything": {}}
     assert "Set-Cookie" not in response.headers
 
 
 def test_flash_write_without_session_raises(sessionless, store) -> None:
-    """flash middleware when handling a request without a session should throw when attempting to set a flash message"""
+    """flash middleware when handling a request without a session should throw when attempting to set a flash message
+
+    ``RuntimeError`` where connect-flash throws ``req.flash() requires sessions``.
+    """
     response = sessionless.test_client().get("/public/write")
     assert response.status_code == 500
     assert "no session on this request" in response.text
@@ -222,7 +241,10 @@ def test_flash_write_without_session_raises(sessionless, store) -> None:
 
 
 def test_package_exports_flash() -> None:
-    """connect-flash module should export middleware"""
+    """connect-flash module should export middleware
+
+    The helper is a function exported by the package, not middleware.
+    """
     assert flask_sessionstore.flash is flash
     assert "flash" in flask_sessionstore.__all__
 

@@ -182,14 +182,21 @@ def test_package_exports_session_store_and_memory_store() -> None:
 
 
 def test_missing_secret_fails_at_init_app() -> None:
-    """session() should error without secret"""
+    """session() should error without secret
+
+    Deviation: a missing secret fails at start-up (``init_app``), not with a 500 per
+    request.
+    """
     app = Flask("no_secret")
     with pytest.raises(RuntimeError, match="secret"):
         SessionStore(app, store=MemoryStore())
 
 
 def test_secret_defaults_to_flask_secret_key(make_app: Callable[..., Flask]) -> None:
-    """session() should get secret from req.secret"""
+    """session() should get secret from req.secret
+
+    Flask's analogue of ``req.secret`` (set by cookie-parser) is ``SECRET_KEY``.
+    """
     app = express_app(make_app)  # no secret= keyword: SECRET_KEY ("keyboard cat") signs
     response = get(app)
     assert response.status_code == 200
@@ -224,7 +231,10 @@ def test_session_loaded_from_signed_cookie(make_app) -> None:
 
 
 def test_store_get_error_fails_request(make_app, store, monkeypatch) -> None:
-    """session() should pass session fetch error"""
+    """session() should pass session fetch error
+
+    Same as express: the request fails with the store's error.
+    """
     app = express_app(make_app, lambda: "hello, world" + str(len(session)))
     report_errors(app)
     first = get(app)
@@ -275,7 +285,10 @@ def test_cookieless_requests_create_separate_sessions(make_app, store) -> None:
 
 
 def test_empty_path_info_gets_a_session(make_app) -> None:
-    """session() should handle empty req.url"""
+    """session() should handle empty req.url
+
+    WSGI form of an empty ``req.url``: an empty ``PATH_INFO`` with no raw URI.
+    """
     app = express_app(make_app)
 
     @app.before_request
@@ -345,7 +358,10 @@ def test_genid_returning_non_string_raises_type_error(make_app, store) -> None:
 
 
 def test_rolling_cookie_expiry_moves_with_time(make_app) -> None:
-    """session() should update cookie expiration when slow write"""
+    """session() should update cookie expiration when slow write
+
+    Time is frozen and advanced instead of writing slowly.
+    """
 
     def view() -> str:
         session["user"] = "bob"
@@ -581,7 +597,10 @@ def test_proxy_false_ignores_forwarded_proto(make_app) -> None:
 
 
 def test_proxy_false_ignores_proxy_fix(make_app) -> None:
-    """session() proxy option when disabled should ignore req.secure"""
+    """session() proxy option when disabled should ignore req.secure
+
+    werkzeug's ``ProxyFix`` plays Express's ``trust proxy`` (``req.secure``).
+    """
     app = proxied(express_app(make_app, secure_view, proxy=False, cookie={"secure": True}))
     response = get(app, headers={"X-Forwarded-Proto": "https"})
     assert response.text == "true"  # Flask believes the proxy ...
@@ -597,7 +616,10 @@ def test_proxy_unset_ignores_untrusted_forwarded_proto(make_app) -> None:
 
 
 def test_proxy_unset_follows_request_is_secure(make_app) -> None:
-    """session() proxy option when unspecified should use req.secure"""
+    """session() proxy option when unspecified should use req.secure
+
+    werkzeug's ``ProxyFix`` plays Express's ``trust proxy`` (``req.secure``).
+    """
     app = proxied(express_app(make_app, secure_view, cookie={"secure": True}))
     response = get(app, headers={"X-Forwarded-Proto": "https"})
     assert response.text == "true"
@@ -621,7 +643,10 @@ def test_request_outside_cookie_path_gets_no_session(foo_bar_app, store) -> None
 
 
 def test_host_header_does_not_count_as_path(foo_bar_app) -> None:
-    """session() cookie option when "path" set to "/foo/bar" should not set cookie for "http://foo/bar" request"""
+    """session() cookie option when "path" set to "/foo/bar" should not set cookie for "http://foo/bar" request
+
+    Only the raw request path is compared with the cookie path, never the Host.
+    """
     response = get(foo_bar_app, headers={"Host": "http://foo/bar"})
     assert response.status_code == 200
     assert not has_set_cookie(response)
@@ -648,12 +673,19 @@ def mounted_app(make_app) -> Any:
 
 
 def test_mounted_app_matches_full_path(mounted_app) -> None:
-    """session() cookie option when "path" set to "/foo/bar" when mounted at "/foo" should set cookie for "/foo/bar" request"""
+    """session() cookie option when "path" set to "/foo/bar" when mounted at "/foo" should set cookie for "/foo/bar" request
+
+    Mounted with werkzeug's ``DispatcherMiddleware``; the raw URI keeps the mount
+    prefix.
+    """
     assert set_cookie(get(mounted_app, "/foo/bar")) is not None
 
 
 def test_mounted_app_does_not_match_path_inside_mount(mounted_app) -> None:
-    """session() cookie option when "path" set to "/foo/bar" when mounted at "/foo" should not set cookie for "/foo/foo/bar" request"""
+    """session() cookie option when "path" set to "/foo/bar" when mounted at "/foo" should not set cookie for "/foo/foo/bar" request
+
+    Mounted with werkzeug's ``DispatcherMiddleware``.
+    """
     response = get(mounted_app, "/foo/foo/bar")
     assert response.status_code == 200
     assert not has_set_cookie(response)
@@ -679,7 +711,10 @@ def test_secure_auto_with_proxy_false_ignores_header(make_app) -> None:
 
 
 def test_secure_auto_follows_request_is_secure(make_app) -> None:
-    """session() cookie option when "secure" set to "auto" when "proxy" is undefined should set secure if req.secure = true"""
+    """session() cookie option when "secure" set to "auto" when "proxy" is undefined should set secure if req.secure = true
+
+    werkzeug's ``ProxyFix`` plays Express's ``trust proxy`` (``req.secure``).
+    """
     app = proxied(express_app(make_app, secure_view, cookie={"secure": "auto"}))
     response = get(app, headers={"X-Forwarded-Proto": "https"})
     assert response.text == "true"
@@ -687,7 +722,10 @@ def test_secure_auto_follows_request_is_secure(make_app) -> None:
 
 
 def test_secure_auto_on_plain_http_omits_secure(make_app, store) -> None:
-    """session() cookie option when "secure" set to "auto" when "proxy" is undefined should not set secure if req.secure = false"""
+    """session() cookie option when "secure" set to "auto" when "proxy" is undefined should not set secure if req.secure = false
+
+    werkzeug's ``ProxyFix`` plays Express's ``trust proxy`` (``req.secure``).
+    """
     app = proxied(express_app(make_app, secure_view, cookie={"secure": "auto"}))
     response = get(app, headers={"X-Forwarded-Proto": "http"})
     assert response.text == "false"
@@ -1192,7 +1230,11 @@ def test_unset_keep_saves_emptied_session(make_app, store) -> None:
 
 
 def test_unset_destroy_removes_emptied_session(make_app, store) -> None:
-    """session() unset option should allow destroy on req.session = null"""
+    """session() unset option should allow destroy on req.session = null
+
+    ``session.clear()`` stands in for ``req.session = null``. Deviation: the response
+    also expires the cookie.
+    """
     app = express_app(make_app, count_then_clear_view, unset="destroy")
     first = get(app)
     assert store.length() == 1
@@ -1203,7 +1245,10 @@ def test_unset_destroy_removes_emptied_session(make_app, store) -> None:
 
 
 def test_unset_destroy_on_new_session_sends_no_cookie(make_app, store) -> None:
-    """session() unset option should not set cookie if initial session destroyed"""
+    """session() unset option should not set cookie if initial session destroyed
+
+    ``session.clear()`` stands in for ``req.session = null``.
+    """
 
     def view() -> str:
         session.clear()
@@ -1215,7 +1260,11 @@ def test_unset_destroy_on_new_session_sends_no_cookie(make_app, store) -> None:
 
 
 def test_store_destroy_error_fails_request(make_app, store, monkeypatch) -> None:
-    """session() unset option should pass session destroy error"""
+    """session() unset option should pass session destroy error
+
+    Deviation: the request fails (500) instead of succeeding with the error reported
+    later.
+    """
 
     def view() -> str:
         session.clear()
@@ -1283,7 +1332,10 @@ def test_methods_are_not_keys(make_app) -> None:
 
 
 def test_destroy_on_new_session_sends_no_cookie(make_app, store) -> None:
-    """session() req.session .destroy() should destroy the previous session"""
+    """session() req.session .destroy() should destroy the previous session
+
+    The destroyed session was new, so there is no browser cookie to expire.
+    """
 
     def view() -> str:
         session["gone"] = True
@@ -1365,7 +1417,10 @@ def test_reload_replaces_data_with_store_copy(make_app) -> None:
 
 
 def test_reload_of_missing_session_raises_key_error(make_app, store) -> None:
-    """session() req.session .reload() should error is session missing"""
+    """session() req.session .reload() should error is session missing
+
+    ``reload()`` raises ``KeyError`` (express: ``failed to load session``).
+    """
     app = express_app(make_app)
 
     @app.route("/start")
@@ -1390,7 +1445,11 @@ def test_reload_of_missing_session_raises_key_error(make_app, store) -> None:
 
 
 def test_repeated_failing_reloads_keep_raising(make_app, store) -> None:
-    """session() req.session .reload() should not override an overridden `reload` in case of errors"""
+    """session() req.session .reload() should not override an overridden `reload` in case of errors
+
+    Python wraps nothing: each failing ``reload()`` raises ``KeyError`` and leaves the
+    data intact.
+    """
     app = express_app(make_app, resave=False)
 
     @app.route("/start")
@@ -1432,7 +1491,10 @@ def save_view() -> str:
 
 
 def test_explicit_save_prevents_end_of_request_save(make_app, store) -> None:
-    """session() req.session .save() should prevent end-of-request save"""
+    """session() req.session .save() should prevent end-of-request save
+
+    Deviation: express follows the explicit save with a ``touch``; we write once.
+    """
     app = express_app(make_app, save_view)
     first = get(app)
     assert first.text == "saved"
@@ -1442,7 +1504,10 @@ def test_explicit_save_prevents_end_of_request_save(make_app, store) -> None:
 
 
 def test_explicit_save_after_reload_prevents_end_of_request_save(make_app, store) -> None:
-    """session() req.session .save() should prevent end-of-request save on reloaded session"""
+    """session() req.session .save() should prevent end-of-request save on reloaded session
+
+    ``reload()`` raises ``KeyError`` where express passes an error to the callback.
+    """
 
     def view() -> str:
         session["hit"] = True
@@ -1460,7 +1525,10 @@ def test_explicit_save_after_reload_prevents_end_of_request_save(make_app, store
 
 
 def test_explicit_save_prevents_end_save_without_save_uninitialized(make_app, store) -> None:
-    """session() req.session .save() when saveUninitialized is false should prevent end-of-request save"""
+    """session() req.session .save() when saveUninitialized is false should prevent end-of-request save
+
+    Deviation: no trailing ``touch`` after the explicit save either.
+    """
     app = express_app(make_app, save_view, save_uninitialized=False)
     first = get(app)
     assert first.text == "saved"
@@ -1587,7 +1655,10 @@ def original_max_age_view() -> str:
 
 
 def test_original_max_age_on_new_session(make_app) -> None:
-    """session() req.session .cookie .originalMaxAge should equal original maxAge"""
+    """session() req.session .cookie .originalMaxAge should equal original maxAge
+
+    Seconds, and exact (express reports 2000 or 1999 ms).
+    """
     assert get(express_app(make_app, original_max_age_view, cookie={"max_age": 2})).text == "2.0"
 
 
@@ -1614,7 +1685,11 @@ class DatetimeStore(MemoryStore):
 
 
 def test_original_max_age_survives_datetime_store(make_app) -> None:
-    """session() req.session .cookie .originalMaxAge should equal original maxAge for all requests (SmartStore)"""
+    """session() req.session .cookie .originalMaxAge should equal original maxAge for all requests (SmartStore)
+
+    Upstream's SmartStore returns ``expires`` as a Date; ours returns a datetime, as
+    BSON stores do.
+    """
     store: Store = DatetimeStore()
     app = express_app(make_app, original_max_age_view, cookie={"max_age": 2}, store=store)
     with freeze_time(NOW) as frozen:
@@ -1630,7 +1705,10 @@ def test_original_max_age_survives_datetime_store(make_app) -> None:
 
 
 def test_secure_cookie_sent_over_https(make_app) -> None:
-    """session() req.session .cookie .secure should set cookie when secure"""
+    """session() req.session .cookie .secure should set cookie when secure
+
+    An ``https://`` base URL instead of a TLS server.
+    """
     app = express_app(make_app, cookie={"secure": True})
     found = set_cookie(get(app, base_url="https://localhost"))
     assert found is not None
@@ -1731,7 +1809,10 @@ def test_browser_session_cookie_not_resent(make_app) -> None:
 
 
 def test_browser_session_cookie_not_resent_when_modified(make_app, store) -> None:
-    """session() req.session .cookie .expires when null should not reset cookie when modified"""
+    """session() req.session .cookie .expires when null should not reset cookie when modified
+
+    Saved to the store, just not re-cookied (express rule for browser-session cookies).
+    """
 
     def view() -> str:
         session.cookie.expires = None
@@ -1771,12 +1852,19 @@ def test_partitioned_true_sets_attribute(make_app) -> None:
 
 
 def test_synchronous_store_save(make_app) -> None:
-    """session() synchronous store should respond correctly on save"""
+    """session() synchronous store should respond correctly on save
+
+    Every Python store is synchronous.
+    """
     assert get(express_app(make_app, hits_view)).text == "hits: 1"
 
 
 def test_synchronous_store_destroy(make_app, store) -> None:
-    """session() synchronous store should respond correctly on destroy"""
+    """session() synchronous store should respond correctly on destroy
+
+    Every Python store is synchronous; ``session.clear()`` with ``unset='destroy'``
+    stands in for ``req.session = null``.
+    """
 
     def view() -> Response:
         session["count"] = session.get("count", 0) + 1
@@ -1800,7 +1888,10 @@ def test_synchronous_store_destroy(make_app, store) -> None:
 
 
 def test_session_cookie_found_among_other_cookies(make_app) -> None:
-    """session() cookieParser() should read from req.cookies"""
+    """session() cookieParser() should read from req.cookies
+
+    No cookie-parser: ported as a ``Cookie`` header carrying another cookie first.
+    """
     app = express_app(make_app, lambda: str(hits_view()[len("hits: ") :]))
     first = get(app)
     assert first.text == "1"
@@ -1808,14 +1899,20 @@ def test_session_cookie_found_among_other_cookies(make_app) -> None:
 
 
 def test_unsigned_cookie_among_other_cookies_rejected(make_app) -> None:
-    """session() cookieParser() should reject unsigned from req.cookies"""
+    """session() cookieParser() should reject unsigned from req.cookies
+
+    No cookie-parser: ported as a ``Cookie`` header carrying another cookie first.
+    """
     app = express_app(make_app, lambda: str(hits_view()[len("hits: ") :]), name="sessid")
     first = get(app)
     assert get(app, cookie="foo=bar; sessid=" + sid(first, "sessid")).text == "1"
 
 
 def test_forged_cookie_among_other_cookies_rejected(make_app) -> None:
-    """session() cookieParser() should reject invalid signature from req.cookies"""
+    """session() cookieParser() should reject invalid signature from req.cookies
+
+    No cookie-parser: ported as a ``Cookie`` header carrying another cookie first.
+    """
     app = express_app(make_app, lambda: str(hits_view()[len("hits: ") :]), name="sessid")
     first = get(app)
     forged = cookie(first, "sessid")
