@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -71,6 +71,21 @@ MAX_AGE = 3600
 
 #: Seconds any one HTTP request, start-up or shutdown may take.
 TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How both apps store sessions: connect-mongo's ``stringify`` and crypto."""
+
+    name: str
+    stringify: bool = True
+    crypto_secret: str | None = None
+
+
+#: JSON text (connect-mongo's default), encrypted JSON text, BSON sub-document.
+PLAIN = Mode("plain")
+CRYPTO = Mode("crypto", crypto_secret=CRYPTO_SECRET)
+SUBDOCUMENT = Mode("subdocument", stringify=False)
 
 
 # -- Node.js and the npm packages: fail loudly when missing -----------------
@@ -162,9 +177,7 @@ def now() -> datetime:
 
 
 @contextmanager
-def express_app(
-    node: str, mongo_url: str, collection: str, crypto_secret: str | None
-) -> Iterator[str]:
+def express_app(node: str, mongo_url: str, collection: str, mode: Mode) -> Iterator[str]:
     """Run tests/interop/node/app.js on a free 127.0.0.1 port; yield its base URL.
 
     It is stopped by its PID at the end (SIGTERM, then SIGKILL), and it also
@@ -180,8 +193,9 @@ def express_app(
         "MAX_AGE_MS": str(MAX_AGE * 1000),
     }
     env.pop("CRYPTO_SECRET", None)
-    if crypto_secret is not None:
-        env["CRYPTO_SECRET"] = crypto_secret
+    if mode.crypto_secret is not None:
+        env["CRYPTO_SECRET"] = mode.crypto_secret
+    env["STRINGIFY"] = "true" if mode.stringify else "false"
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
             [node, "app.js"],
@@ -242,12 +256,16 @@ def stop(process: subprocess.Popen[str]) -> None:
 # -- The Flask app ------------------------------------------------------------
 
 
-def create_flask_app(mongo_url: str, collection: str, crypto_secret: str | None) -> Flask:
+def create_flask_app(mongo_url: str, collection: str, mode: Mode) -> Flask:
     """The Flask twin of app.js: same routes, same JSON, same cookie."""
     app = Flask("interop")
-    crypto = {"secret": crypto_secret} if crypto_secret is not None else None
+    crypto = None if mode.crypto_secret is None else {"secret": mode.crypto_secret}
     store = MongoStore(
-        mongo_url=mongo_url, db_name=DB_NAME, collection_name=collection, crypto=crypto
+        mongo_url=mongo_url,
+        db_name=DB_NAME,
+        collection_name=collection,
+        stringify=mode.stringify,
+        crypto=crypto,
     )
     SessionStore(app, name=COOKIE_NAME, secret=SECRET, store=store, cookie={"max_age": MAX_AGE})
 
@@ -322,27 +340,29 @@ class Apps:
     express: str
     flask: str
     collection: pymongo.collection.Collection[dict[str, Any]]
-    crypto_secret: str | None
+    mode: Mode
 
-    def edit_stored_session(self, sid: str, edit: Callable[[dict[str, Any]], None]) -> None:
-        """Change the session JSON of a document in place, as connect-mongo stores it.
+    def set_stored_cookie_expires(self, sid: str, moment: datetime) -> None:
+        """Rewrite ``cookie.expires`` inside a stored session, in the mode's format.
 
         With encryption on, the blob is decrypted and encrypted again in the
         WebCrypto adapter's format: base64(iv + AES-256-GCM ciphertext + tag).
         """
         doc = self.collection.find_one({"_id": sid})
         assert doc is not None, f"no document for {sid}"
+        if not self.mode.stringify and self.mode.crypto_secret is None:
+            naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            self.collection.update_one({"_id": sid}, {"$set": {"session.cookie.expires": naive}})
+            return
         text = doc["session"]
         cipher = None
-        if self.crypto_secret is not None:
-            key = hashlib.pbkdf2_hmac(
-                "sha256", self.crypto_secret.encode(), WEBCRYPTO_SALT, 310000, 32
-            )
-            cipher = AESGCM(key)
+        if self.mode.crypto_secret is not None:
+            secret = self.mode.crypto_secret.encode()
+            cipher = AESGCM(hashlib.pbkdf2_hmac("sha256", secret, WEBCRYPTO_SALT, 310000, 32))
             blob = base64.b64decode(text)
             text = cipher.decrypt(blob[:12], blob[12:], None).decode()
         stored = json.loads(text)
-        edit(stored)
+        stored["cookie"]["expires"] = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         text = json.dumps(stored, separators=(",", ":"))
         if cipher is not None:
             iv = os.urandom(12)
@@ -350,23 +370,23 @@ class Apps:
         self.collection.update_one({"_id": sid}, {"$set": {"session": text}})
 
 
-@pytest.fixture(scope="module", params=["plain", "crypto"])
+@pytest.fixture(scope="module", params=[PLAIN, CRYPTO, SUBDOCUMENT], ids=lambda mode: mode.name)
 def apps(request: pytest.FixtureRequest, node: str, secantus_uri: str) -> Iterator[Apps]:
-    """Express and Flask sharing one collection, without and with encryption at rest."""
-    crypto_secret = CRYPTO_SECRET if request.param == "crypto" else None
-    collection_name = f"sessions_{request.param}"
+    """Express and Flask sharing one collection, in each storage mode."""
+    mode: Mode = request.param
+    collection_name = f"sessions_{mode.name}"
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
         secantus_uri, serverSelectionTimeoutMS=int(TIMEOUT * 1000)
     )
     collection = client[DB_NAME][collection_name]
     collection.drop()
-    flask_app = create_flask_app(secantus_uri, collection_name, crypto_secret)
+    flask_app = create_flask_app(secantus_uri, collection_name, mode)
     try:
         with (
-            express_app(node, secantus_uri, collection_name, crypto_secret) as express,
+            express_app(node, secantus_uri, collection_name, mode) as express,
             flask_server(flask_app) as flask,
         ):
-            yield Apps(express, flask, collection, crypto_secret)
+            yield Apps(express, flask, collection, mode)
     finally:
         client.close()
 
@@ -448,7 +468,7 @@ def test_changes_made_in_flask_are_seen_by_express(apps: Apps, browser: Browser)
     browser.get(apps.flask, "/incr", visits=2)
 
     express = browser.get(apps.express, "/whoami")
-    assert express["data"] == {"user": "alice", "theme": "dark", "visits": 2}
+    assert same_json(express["data"], {"user": "alice", "theme": "dark", "visits": 2})
 
 
 def test_changes_made_in_express_are_seen_by_flask(apps: Apps, browser: Browser) -> None:
@@ -458,8 +478,8 @@ def test_changes_made_in_express_are_seen_by_flask(apps: Apps, browser: Browser)
     browser.get(apps.express, "/set", lang="fr")
 
     flask = browser.get(apps.flask, "/incr", visits=4)
-    assert flask["data"] == {"user": "carol", "visits": 7, "lang": "fr"}
-    assert browser.get(apps.express, "/whoami")["data"]["visits"] == 7
+    assert same_json(flask["data"], {"user": "carol", "visits": 7, "lang": "fr"})
+    assert same_json(browser.get(apps.express, "/whoami")["data"]["visits"], 7)
 
 
 def test_regenerate_in_flask_makes_express_reject_the_old_cookie(
@@ -515,34 +535,45 @@ def test_a_session_express_keeps_alive_by_touch_stays_live_in_flask(
     browser.get(apps.express, "/login", user="alice")
     sid = browser.sid
     assert sid is not None
-    long_ago = "2020-01-01T00:00:00.000Z"
-    apps.edit_stored_session(sid, lambda stored: stored["cookie"].update(expires=long_ago))
+    apps.set_stored_cookie_expires(sid, datetime(2020, 1, 1, tzinfo=timezone.utc))
 
     assert browser.get(apps.express, "/whoami")["data"] == {"user": "alice"}
     assert browser.get(apps.flask, "/whoami") == {"id": sid, "data": {"user": "alice"}}
     assert browser.get(apps.express, "/whoami")["data"] == {"user": "alice"}
 
 
-#: JSON values both apps must keep exactly (no 1.0: JavaScript writes it as 1).
+#: JSON values both apps must keep exactly, types included (no 1.0: JavaScript
+#: writes it as 1).
 JSON_VALUES = {
     "nested": {"a": [1, 2, {"b": None}], "c": {"d": True}},
     "unicode": 'héllo ☕ 日本語 \u2028 "quoted"',
     "number": 1.5,
-    "big": 2**53,
+    "int": 2**31 - 1,
     "empty": [],
 }
+#: In JSON text these stay integers.  As BSON (``stringify=False``) Node writes
+#: every number outside int32 as a double, so they come back as floats.
+LARGE_INTS = {"int64": 2**31, "big": 2**53}
+
+
+def same_json(left: object, right: object) -> bool:
+    """Equal as JSON text, so 7 and 7.0 differ (Python's == would say equal)."""
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
 
 
 @pytest.mark.parametrize(("writer", "reader"), [("flask", "express"), ("express", "flask")])
 def test_json_data_round_trips_between_the_apps(
     apps: Apps, browser: Browser, writer: str, reader: str
 ) -> None:
+    values = dict(JSON_VALUES)
+    if apps.mode.stringify or writer == "flask":
+        values.update(LARGE_INTS)
     browser.get(getattr(apps, writer), "/login", user="json")
-    query = {key: json.dumps(value) for key, value in JSON_VALUES.items()}
+    query = {key: json.dumps(value) for key, value in values.items()}
     written = browser.get(getattr(apps, writer), "/json", **query)
-    assert written["data"] == {"user": "json", **JSON_VALUES}
+    assert same_json(written["data"], {"user": "json", **values})
 
-    assert browser.get(getattr(apps, reader), "/whoami")["data"] == written["data"]
+    assert same_json(browser.get(getattr(apps, reader), "/whoami")["data"], written["data"])
 
 
 @pytest.mark.parametrize("logout_on", ["express", "flask"])
@@ -571,18 +602,25 @@ def test_both_apps_write_the_same_document_shape(apps: Apps) -> None:
     assert express_doc is not None
     assert flask_doc is not None
     assert set(flask_doc) == set(express_doc) == {"_id", "session", "expires"}
-    assert isinstance(flask_doc["session"], str)
-    assert isinstance(flask_doc["expires"], datetime)
-    encrypted = apps.collection.name.endswith("crypto")
     for doc in (express_doc, flask_doc):
-        if encrypted:
+        assert isinstance(doc["expires"], datetime)
+        if apps.mode.crypto_secret is not None:
+            assert isinstance(doc["session"], str)
             with pytest.raises(ValueError):
                 json.loads(doc["session"])
-        else:
+            continue
+        if apps.mode.stringify:
+            assert isinstance(doc["session"], str)
             stored = json.loads(doc["session"])
-            assert stored["cookie"]["originalMaxAge"] == MAX_AGE * 1000
-            assert stored["cookie"]["httpOnly"] is True
-            assert stored["cookie"]["path"] == "/"
+        else:
+            stored = doc["session"]
+            assert isinstance(stored["cookie"]["expires"], datetime)
+        assert abs(stored["cookie"]["originalMaxAge"] - MAX_AGE * 1000) <= 1
+        assert stored["cookie"]["httpOnly"] is True
+        assert stored["cookie"]["path"] == "/"
+    if not apps.mode.stringify:
+        # connect-mongo's object serializer keeps absent cookie keys as nulls.
+        assert flask_doc["session"]["cookie"].keys() == express_doc["session"]["cookie"].keys()
 
 
 def test_both_apps_send_the_same_set_cookie_form(apps: Apps) -> None:
@@ -615,10 +653,10 @@ def test_flask_first_then_express_on_a_new_collection(node: str, secantus_uri: s
     with pymongo.MongoClient(secantus_uri, serverSelectionTimeoutMS=5000) as client:
         client[DB_NAME].drop_collection(collection_name)
     browser = Browser()
-    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO_SECRET)
+    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO)
     with flask_server(flask_app) as flask:
         browser.get(flask, "/login", user="first")
-        with express_app(node, secantus_uri, collection_name, CRYPTO_SECRET) as express:
+        with express_app(node, secantus_uri, collection_name, CRYPTO) as express:
             assert browser.get(express, "/whoami")["data"] == {"user": "first"}
             browser.get(express, "/set", seen="yes")
         assert browser.get(flask, "/whoami")["data"] == {"user": "first", "seen": "yes"}
@@ -630,10 +668,11 @@ def test_a_session_encrypted_with_another_secret_reads_as_no_session(
     """A document the store cannot decrypt is no session (and a new one), not a 500."""
     collection_name = "sessions_other_secret"
     browser = Browser()
-    with express_app(node, secantus_uri, collection_name, "the Node app's secret") as express:
+    node_mode = Mode("node secret", crypto_secret="the Node app's secret")
+    with express_app(node, secantus_uri, collection_name, node_mode) as express:
         browser.get(express, "/login", user="mallory")
         sid = browser.sid
-    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO_SECRET)
+    flask_app = create_flask_app(secantus_uri, collection_name, CRYPTO)
     with flask_server(flask_app) as flask:
         seen = browser.get(flask, "/whoami")
     assert seen["id"] != sid

@@ -9,6 +9,7 @@
 //   DB_NAME         database name
 //   COLLECTION      sessions collection (default "sessions")
 //   SECRET          express-session secret (the Flask app's SESSION_SECRET)
+//   STRINGIFY       "false" stores sessions as BSON sub-documents (connect-mongo's stringify)
 //   CRYPTO_SECRET   optional: encrypt sessions at rest with createWebCryptoAdapter
 //   MAX_AGE_MS      cookie maxAge in milliseconds (default one hour)
 //
@@ -35,6 +36,7 @@ const storeOptions = {
   mongoUrl: required('MONGO_URL'),
   dbName: required('DB_NAME'),
   collectionName: process.env.COLLECTION || 'sessions',
+  stringify: process.env.STRINGIFY !== 'false',
   mongoOptions: { serverSelectionTimeoutMS: 5000 },
 };
 if (process.env.CRYPTO_SECRET) {
