@@ -1,0 +1,42 @@
+"""Sphinx configuration for flask-sessionstore (``make docs``; no network needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flask_sessionstore  # noqa: E402
+
+project = "flask-sessionstore"
+author = "flask-sessionstore contributors"
+copyright = "2026, flask-sessionstore contributors"
+release = flask_sessionstore.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.viewcode",
+]
+# No intersphinx: the build must work offline and never touch the network.
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+autodoc_preserve_defaults = True
+autodoc_default_options = {"members": True, "show-inheritance": True}
+
+default_role = "code"
+pygments_style = "friendly"
+exclude_patterns = ["_build"]
+
+html_theme = "alabaster"
+html_title = f"flask-sessionstore {release}"
+html_theme_options = {
+    "description": "express-session's server-side sessions for Flask",
+    "fixed_sidebar": True,
+    "page_width": "1240px",
+    "sidebar_width": "230px",
+}
+html_static_path = ["_static"]
