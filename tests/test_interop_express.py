@@ -80,6 +80,7 @@ class Mode:
     name: str
     stringify: bool = True
     crypto_secret: str | None = None
+    touch_after: int = 0
 
 
 #: JSON text (connect-mongo's default), encrypted JSON text, BSON sub-document.
@@ -196,6 +197,7 @@ def express_app(node: str, mongo_url: str, collection: str, mode: Mode) -> Itera
     if mode.crypto_secret is not None:
         env["CRYPTO_SECRET"] = mode.crypto_secret
     env["STRINGIFY"] = "true" if mode.stringify else "false"
+    env["TOUCH_AFTER"] = str(mode.touch_after)
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
             [node, "app.js"],
@@ -266,6 +268,7 @@ def create_flask_app(mongo_url: str, collection: str, mode: Mode) -> Flask:
         collection_name=collection,
         stringify=mode.stringify,
         crypto=crypto,
+        touch_after=mode.touch_after,
     )
     SessionStore(app, name=COOKIE_NAME, secret=SECRET, store=store, cookie={"max_age": MAX_AGE})
 
@@ -677,3 +680,44 @@ def test_a_session_encrypted_with_another_secret_reads_as_no_session(
         seen = browser.get(flask, "/whoami")
     assert seen["id"] != sid
     assert seen["data"] == {}
+
+
+def test_touch_after_on_both_sides_keeps_last_modified_out_of_flask_data(
+    node: str, secantus_uri: str
+) -> None:
+    """connect-mongo's ``touchAfter`` adds ``lastModified`` to the document.
+
+    Flask must not see it as session data, must not write within
+    ``touch_after`` of Express's write, and its own writes must keep the
+    field connect-mongo throttles on.
+    """
+    mode = Mode("touch_after", touch_after=600)
+    collection_name = "sessions_touch_after"
+    browser = Browser()
+    with (
+        pymongo.MongoClient(secantus_uri, serverSelectionTimeoutMS=5000) as client,
+        express_app(node, secantus_uri, collection_name, mode) as express,
+        flask_server(create_flask_app(secantus_uri, collection_name, mode)) as flask,
+    ):
+        collection = client[DB_NAME][collection_name]
+        browser.get(express, "/login", user="alice")
+        written_by_express = collection.find_one({"_id": browser.sid})
+        assert written_by_express is not None
+        assert isinstance(written_by_express["lastModified"], datetime)
+
+        assert browser.get(flask, "/whoami")["data"] == {"user": "alice"}
+        assert collection.find_one({"_id": browser.sid}) == written_by_express  # no touch
+
+        assert browser.get(flask, "/set", theme="dark")["data"] == {
+            "user": "alice",
+            "theme": "dark",
+        }
+        written_by_flask = collection.find_one({"_id": browser.sid})
+        assert written_by_flask is not None
+        assert written_by_flask["lastModified"] >= written_by_express["lastModified"]
+        assert "lastModified" not in json.loads(written_by_flask["session"])
+
+        # connect-mongo itself copies lastModified into req.session; the rest is ours.
+        seen_by_express = browser.get(express, "/whoami")["data"]
+        assert seen_by_express.pop("lastModified", None) is not None
+        assert seen_by_express == {"user": "alice", "theme": "dark"}

@@ -11,6 +11,7 @@
 //   SECRET          express-session secret (the Flask app's SESSION_SECRET)
 //   STRINGIFY       "false" stores sessions as BSON sub-documents (connect-mongo's stringify)
 //   CRYPTO_SECRET   optional: encrypt sessions at rest with createWebCryptoAdapter
+//   TOUCH_AFTER     connect-mongo's touchAfter in seconds (default 0)
 //   MAX_AGE_MS      cookie maxAge in milliseconds (default one hour)
 //
 // Once listening it prints one line on stdout:
@@ -37,6 +38,7 @@ const storeOptions = {
   dbName: required('DB_NAME'),
   collectionName: process.env.COLLECTION || 'sessions',
   stringify: process.env.STRINGIFY !== 'false',
+  touchAfter: Number(process.env.TOUCH_AFTER || 0),
   mongoOptions: { serverSelectionTimeoutMS: 5000 },
 };
 if (process.env.CRYPTO_SECRET) {
