@@ -6,9 +6,10 @@ Flask side is :class:`SessionStore` with a :class:`MongoStore`.  Both run as
 real HTTP servers on 127.0.0.1 against one collection of one SecantusDB
 server, with the same cookie name (``connect.sid``) and secret, and a
 :class:`Browser` carries the one cookie between them the way a browser does
-(cookies are not isolated by port).  Every scenario runs twice: with sessions
-stored as plain JSON, and encrypted at rest with connect-mongo's WebCrypto
-adapter on the Node side and ``crypto={"secret": ...}`` on ours.
+(cookies are not isolated by port).  Every scenario runs in three storage
+modes, set the same way on both sides: JSON text (connect-mongo's default),
+encrypted at rest (connect-mongo's ``createWebCryptoAdapter`` and our
+``crypto={"secret": ...}``), and BSON sub-documents (``stringify=False``).
 
 Nothing here is skipped: without Node.js or the npm packages the tests fail
 and say what to install, so CI cannot pass without running them.
