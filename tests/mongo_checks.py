@@ -1,0 +1,272 @@
+"""Checks of MongoStore against a real server speaking MongoDB's wire protocol.
+
+Written once and run by two tiers: SecantusDB (test_mongo_secantus.py, always)
+and a genuine MongoDB (test_mongo_genuine.py, when ``MONGODB_URI`` is set).
+A tier subclasses :class:`WireChecks` and :class:`WireContract` and provides a
+``mongo_uri`` fixture.  Round trips are counted with pymongo's command
+monitoring, so they are the commands that really reach the server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pymongo
+import pytest
+from flask import Flask, session
+from freezegun import freeze_time
+from pymongo import monitoring
+
+from flask_sessionstore import MongoStore, SessionStore, Store
+from flask_sessionstore.cookie import format_iso
+from tests.store_contract import Advance, StoreContract, stored
+
+DB_NAME = "flask_sessionstore_tests"
+# Handshakes, heartbeats and driver housekeeping are not round trips of a request.
+_NOT_ROUND_TRIPS = {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo"}
+
+
+class CommandLog(monitoring.CommandListener):
+    """Records the commands a client sends (pymongo command monitoring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.commands: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in _NOT_ROUND_TRIPS:
+            with self._lock:
+                self.commands.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def take(self) -> list[str]:
+        """The names of the commands sent since the last call, then forget them."""
+        with self._lock:
+            names = [name for name, _ in self.commands]
+            self.commands.clear()
+        return names
+
+
+def round_trip_app(store: MongoStore) -> Flask:
+    """express's defaults as this package sets them: resave and save_uninitialized off."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="keyboard cat", TESTING=True)
+    SessionStore(app, store=store, resave=False, save_uninitialized=False, cookie={"max_age": 3600})
+
+    @app.get("/none")
+    def untouched() -> str:
+        return "no session here"
+
+    @app.get("/read")
+    def read() -> dict[str, Any]:
+        return {"n": session.get("n")}
+
+    @app.get("/write")
+    def write() -> dict[str, Any]:
+        session["n"] = session.get("n", 0) + 1
+        return {"n": session["n"]}
+
+    @app.get("/save")
+    def save() -> dict[str, Any]:
+        session["n"] = session.get("n", 0) + 1
+        session.save()  # explicit save; nothing changes afterwards
+        return {"n": session["n"]}
+
+    @app.get("/regenerate")
+    def regenerate() -> dict[str, Any]:
+        session.regenerate(keep_data=True)
+        return {"n": session.get("n")}
+
+    return app
+
+
+class WireFixtures:
+    """A client with a command log, and a fresh collection per test."""
+
+    @pytest.fixture
+    def commands(self) -> CommandLog:
+        return CommandLog()
+
+    @pytest.fixture
+    def client(self, mongo_uri: str, commands: CommandLog) -> Iterator[Any]:
+        client: Any = pymongo.MongoClient(
+            mongo_uri, serverSelectionTimeoutMS=5000, event_listeners=[commands]
+        )
+        yield client
+        client.close()
+
+    @pytest.fixture
+    def collection_name(self, client: Any) -> Iterator[str]:
+        name = f"sessions_{uuid.uuid4().hex[:12]}"
+        yield name
+        client[DB_NAME].drop_collection(name)
+
+    @pytest.fixture
+    def raw(self, client: Any, collection_name: str) -> Any:
+        """The collection itself, for looking behind the store's back."""
+        return client[DB_NAME][collection_name]
+
+    @staticmethod
+    def make_store(client: Any, collection_name: str, **options: Any) -> MongoStore:
+        return MongoStore(client, db_name=DB_NAME, collection_name=collection_name, **options)
+
+
+class WireContract(WireFixtures, StoreContract):
+    """The shared store contract on a real server; the client's clock is frozen."""
+
+    @pytest.fixture
+    def advance(self) -> Iterator[Advance]:
+        # The driver keeps real time for its timeouts and heartbeats.
+        with freeze_time(datetime.now(timezone.utc), ignore=["pymongo", "bson"]) as frozen:
+            yield lambda seconds: frozen.tick(seconds)
+
+    @pytest.fixture
+    def contract_store(self, client: Any, collection_name: str) -> Store:
+        return self.make_store(client, collection_name)
+
+
+class WireChecks(WireFixtures):
+    """Round trips, schema, expiry filtering and the TTL index on a real server."""
+
+    def test_round_trips_per_request(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        web = round_trip_app(self.make_store(client, collection_name)).test_client()
+
+        def sent(path: str) -> list[str]:
+            commands.take()
+            assert web.get(path).status_code == 200
+            return commands.take()
+
+        assert sent("/none") == []  # new visitor who never touches the session
+        assert sent("/write") == ["createIndexes", "update"]  # start-up: the TTL index, once
+        assert sent("/read") == ["find", "update"]  # returning reader: read + touch
+        assert sent("/write") == ["find", "update"]  # returning writer: read + write
+        assert sent("/save") == ["find", "update"]  # explicit save(): no second write
+        assert sent("/regenerate") == ["find", "delete", "update"]
+        assert sent("/none") == []  # returning visitor who never touches the session
+
+    def test_round_trips_with_touch_after(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name, touch_after=60)
+        web = round_trip_app(store).test_client()
+        web.get("/write")
+        commands.take()
+        assert web.get("/read").get_json() == {"n": 1}
+        assert commands.take() == ["find"]  # 1 read, 0 writes within touch_after
+        assert web.get("/write").get_json() == {"n": 2}
+        assert commands.take() == ["find", "update"]
+
+    def test_set_upserts_and_touch_does_not(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        web = round_trip_app(self.make_store(client, collection_name)).test_client()
+        web.get("/write")
+        web.get("/read")
+        updates = [cmd["updates"][0] for name, cmd in commands.commands if name == "update"]
+        assert [bool(u.get("upsert")) for u in updates] == [True, False]
+        assert set(updates[0]["q"]) == {"_id"}
+        assert "$or" in updates[1]["q"]  # only a live document is touched
+        assert "session" in updates[1]["q"]  # and only if nobody rewrote it since the read
+
+    def test_read_filters_on_expiry_like_connect_mongo(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        store.get("sid1")
+        [(_, find)] = [c for c in commands.commands if c[0] == "find"]
+        assert find["filter"]["_id"] == "sid1"
+        assert find["filter"]["$or"][0] == {"expires": {"$exists": False}}
+        assert "$gt" in find["filter"]["$or"][1]["expires"]
+        assert find.get("limit") == 1
+
+    def test_touch_keeps_stored_cookie_in_step_351(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        web = round_trip_app(self.make_store(client, collection_name)).test_client()
+        web.get("/write")
+        before = raw.find_one()
+        web.get("/read")
+        after = raw.find_one()
+        cookie_expires = json.loads(after["session"])["cookie"]["expires"]
+        assert after["expires"] >= before["expires"]
+        assert format_iso(after["expires"].replace(tzinfo=timezone.utc)) == cookie_expires
+        assert json.loads(after["session"])["n"] == 1
+
+    def test_expired_document_still_present_is_not_returned(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name, auto_remove="disabled")
+        past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+        raw.insert_one({"_id": "old", "expires": past, "session": json.dumps(stored())})
+        raw.insert_one({"_id": "live", "session": json.dumps(stored())})
+        assert store.get("old") is None
+        assert store.length() == 1 and set(store.all()) == {"live"}
+        assert raw.count_documents({}) == 2
+
+    def test_ttl_index_created_lazily_with_connect_mongo_options(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        assert collection_name not in client[DB_NAME].list_collection_names()
+        store.set("sid1", stored())
+        index = raw.index_information()["expires_1"]
+        assert index["key"] == [("expires", 1)]
+        assert index["expireAfterSeconds"] == 0
+        assert self.make_store(client, collection_name).get("sid1") is not None  # idempotent
+
+    def test_disabled_auto_remove_never_creates_the_index(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name, auto_remove="disabled")
+        store.set("sid1", stored())
+        assert store.get("sid1") is not None
+        assert "expires_1" not in raw.index_information()
+
+    def test_equivalent_index_without_background_is_accepted(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        raw.create_index([("expires", 1)], expireAfterSeconds=0)
+        store = self.make_store(client, collection_name)
+        store.set("sid1", stored())
+        assert store.get("sid1") is not None
+
+    def test_conflicting_index_is_a_clear_error_then_retried(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        raw.create_index([("expires", 1)], expireAfterSeconds=3600)
+        store = self.make_store(client, collection_name)
+        with pytest.raises(RuntimeError, match=r"expireAfterSeconds=0.*auto_remove="):
+            store.set("sid1", stored())
+        raw.drop_index("expires_1")
+        store.set("sid1", stored())  # retried on the next call
+        assert raw.index_information()["expires_1"]["expireAfterSeconds"] == 0
+
+    def test_encrypted_session_round_trip(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name, crypto={"secret": "s", "iterations": 1000})
+        web = round_trip_app(store).test_client()
+        web.get("/write")
+        assert '"n"' not in raw.find_one()["session"]
+        assert web.get("/write").get_json() == {"n": 2}
+        assert web.get("/read").get_json() == {"n": 2}
+
+    def test_write_concern_is_sent(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name, write_concern={"w": 1, "wtimeout": 1000})
+        store.set("sid1", stored())
+        [update] = [cmd for name, cmd in commands.commands if name == "update"]
+        assert update["writeConcern"] == {"w": 1, "wtimeout": 1000}
