@@ -217,7 +217,7 @@ class Cookie:
         cookie = cls(
             path=data.get("path") or "/",
             domain=data.get("domain"),
-            http_only=bool(data.get("httpOnly", False)),
+            http_only=bool(data.get("httpOnly", True)),  # express: absent keeps the default
             secure=data.get("secure"),
             same_site=data.get("sameSite"),
             partitioned=data.get("partitioned"),

@@ -43,6 +43,13 @@ def test_cookie_http_only_defaults_to_true() -> None:
     cookie = Cookie()
     assert cookie.http_only is True
     assert cookie.to_dict()["httpOnly"] is True
+    # express loads a stored cookie with ``new Cookie(stored)``: a stored form
+    # without ``httpOnly`` keeps the default, an explicit false/null drops it
+    loaded = Cookie.from_dict({"originalMaxAge": None, "expires": None, "path": "/"})
+    assert loaded.http_only is True
+    assert "HttpOnly" in attributes(loaded)
+    assert Cookie.from_dict({"httpOnly": False, "path": "/"}).http_only is False
+    assert Cookie.from_dict({"httpOnly": None, "path": "/"}).http_only is False
 
 
 def test_cookie_path_defaults_to_root() -> None:
