@@ -1,4 +1,8 @@
-"""``flask sessions ...`` through Flask's CLI runner, against every store."""
+"""``flask sessions ...`` through Flask's CLI runner, against every store.
+
+MongoStore runs on mongomock, with native expiry (TTL index) and with
+``auto_remove="interval"`` (no native expiry, so ``prune`` has work to do).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import mongomock
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from flask_sessionstore import MemoryStore, SessionStore, Store
+from flask_sessionstore import MemoryStore, MongoStore, SessionStore, Store
 from flask_sessionstore import cli as cli_module
 from flask_sessionstore.stores.base import StoredSession
 
@@ -23,12 +28,27 @@ def memory_store() -> Store:
     return MemoryStore()
 
 
-STORES: dict[str, Callable[[], Store]] = {"memory": memory_store}
+def mongo_store() -> Store:
+    return MongoStore(client=mongomock.MongoClient(), db_name="cli")
+
+
+def mongo_interval_store() -> Store:
+    return MongoStore(client=mongomock.MongoClient(), db_name="cli", auto_remove="interval")
+
+
+STORES: dict[str, Callable[[], Store]] = {
+    "memory": memory_store,
+    "mongo": mongo_store,
+    "mongo-interval": mongo_interval_store,
+}
 
 
 @pytest.fixture(params=sorted(STORES))
-def cli_store(request: pytest.FixtureRequest) -> Store:
-    return STORES[request.param]()
+def cli_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    store = STORES[request.param]()
+    yield store
+    if isinstance(store, MongoStore):
+        store.close()
 
 
 def build_app(store: Store, **options: Any) -> Flask:
@@ -226,6 +246,34 @@ def test_prune_removes_expired_sessions_and_keeps_live_ones(cli_store: Store) ->
         assert run(long, "show", expired).exit_code != 0
         assert run(long, "show", live).exit_code == 0
         assert run(long, "count").output.strip() == "1"
+
+
+def test_prune_counts_what_a_store_without_native_expiry_removed() -> None:
+    store = mongo_interval_store()
+    app = build_app(store, cookie={"max_age": 60})
+    try:
+        with freeze_time("2026-11-25 10:00:00") as frozen:
+            for name in ("alice", "bob"):
+                log_in(app, name)
+            frozen.tick(120)
+            live, _ = log_in(app, "carol")
+            result = run(app, "prune")
+            assert result.exit_code == 0
+            assert result.output.strip() == "removed 2 expired session(s)"
+            assert run(app, "list", "--json").output.count('"id"') == 1
+            assert json.loads(run(app, "show", live).output)["user"] == "carol"
+    finally:
+        store.close()
+
+
+def test_prune_with_native_expiry_has_nothing_to_do() -> None:
+    store = mongo_store()
+    app = build_app(store)
+    log_in(app, "alice")
+    result = run(app, "prune")
+    assert result.exit_code == 0
+    assert result.output.strip() == "removed 0 expired session(s)"
+    store.close()
 
 
 def test_prune_on_an_empty_store_removes_nothing(app: Flask) -> None:
