@@ -128,6 +128,84 @@ def test_vary_cookie_with_expiring_set_cookie(vary_app, store) -> None:
     assert store.length() == 0
 
 
+@pytest.fixture
+def flask_vary_app(make_app: Callable[..., Flask]) -> Flask:
+    """The routes of Flask's own ``test_session_vary_cookie``."""
+    app = make_app()
+
+    @app.route("/set")
+    def set_session() -> str:
+        session["test"] = "test"
+        return ""
+
+    @app.route("/get")
+    def get() -> str:
+        return str(session.get("test"))
+
+    @app.route("/getitem")
+    def getitem() -> str:
+        return str(session["test"])
+
+    @app.route("/setdefault")
+    def setdefault() -> str:
+        return str(session.setdefault("test", "default"))
+
+    @app.route("/contains")
+    def contains() -> str:
+        return str("test" in session)
+
+    @app.route("/clear")
+    def clear() -> str:
+        session.clear()
+        return ""
+
+    @app.route("/flashes")
+    def flashes() -> str:
+        return str(flask.get_flashed_messages())
+
+    @app.route("/vary-cookie-header-set")
+    def vary_cookie_header_set() -> Response:
+        response = Response()
+        response.vary.add("Cookie")
+        session["test"] = "test"
+        return response
+
+    @app.route("/vary-header-set")
+    def vary_header_set() -> Response:
+        response = Response()
+        response.vary.update(("Accept-Encoding", "Accept-Language"))
+        session["test"] = "test"
+        return response
+
+    @app.route("/no-vary-header")
+    def no_vary_header() -> str:
+        return ""
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/get", ["Cookie"]),
+        ("/getitem", ["Cookie"]),
+        ("/setdefault", ["Cookie"]),
+        ("/contains", ["Cookie"]),
+        ("/clear", ["Cookie"]),
+        ("/flashes", ["Cookie"]),
+        ("/vary-cookie-header-set", ["Cookie"]),
+        ("/vary-header-set", ["Accept-Encoding, Accept-Language, Cookie"]),
+        ("/no-vary-header", []),
+    ],
+)
+def test_vary_cookie_like_flask(flask_vary_app, path: str, expected: list[str]) -> None:
+    client = flask_vary_app.test_client()
+    client.get("/set")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert vary(response) == expected
+
+
 def test_vary_absent_outside_cookie_path(make_app: Callable[..., Flask]) -> None:
     app = make_app(cookie={"path": "/account"})
 
@@ -298,6 +376,35 @@ def test_session_transaction_writes_server_side_session(
         sess["user"] = "bob"
     assert client.get("/whoami").text == "bob"
     assert store.length() == 1  # the same session, not a new one
+
+
+def test_session_transaction_outside_cookie_path_has_no_session(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(cookie={"path": "/account"})
+    with (
+        pytest.raises(RuntimeError, match="did not open a session"),
+        app.test_client().session_transaction("/public"),
+    ):
+        pass
+
+
+def test_permanent_flag_persists_and_cookie_renews(permanent_app) -> None:
+    @permanent_app.route("/check")
+    def check() -> str:
+        session["seen"] = session.get("seen", 0) + 1
+        return str(session.permanent)
+
+    client = permanent_app.test_client(use_cookies=False)
+    with freeze_time(NOW) as frozen:
+        first = client.get("/login")
+        frozen.tick(600)
+        second = client.get("/check", headers={"Cookie": cookie_pair(first)})
+    assert second.text == "True"
+    header = session_set_cookie(second)
+    assert header is not None
+    expires = header.split("Expires=", 1)[1].split(";", 1)[0]
+    assert parse_date(expires) == NOW + timedelta(hours=2, minutes=10)
 
 
 # -- SECRET_KEY_FALLBACKS rotation ------------------------------------------------------------
