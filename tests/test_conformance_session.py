@@ -1721,6 +1721,7 @@ def test_secure_cookie_withheld_over_http(make_app, store) -> None:
     response = get(app)
     assert response.status_code == 200
     assert not has_set_cookie(response)
+    assert store.methods() == ["set"]  # still saved, as in express
 
 
 # -- session() req.session .cookie .maxAge ----------------------------------------------------------
