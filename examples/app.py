@@ -3,7 +3,7 @@
 Run it with ``make demo`` (``flask --app examples.app run``) and open
 http://127.0.0.1:5000.  Sessions live in a ``MemoryStore`` unless
 ``MONGODB_URI`` is set, in which case they go to MongoDB in connect-mongo's
-format (database from the URI, or ``flask_sessionstore_demo``).
+format (collection ``sessions`` of the URI's database, or of ``MONGODB_DB``).
 """
 
 from __future__ import annotations

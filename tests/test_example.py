@@ -1,0 +1,94 @@
+"""The example app (``make demo``) through Flask's test client."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import mongomock
+import pytest
+from flask import Flask
+
+from examples.app import create_app, make_store
+from flask_sessionstore import MemoryStore, MongoStore, Store
+
+
+def memory() -> Store:
+    return MemoryStore()
+
+
+def mongo() -> Store:
+    return MongoStore(client=mongomock.MongoClient(), db_name="demo")
+
+
+@pytest.fixture(params=[memory, mongo], ids=["memory", "mongo"])
+def app(request: pytest.FixtureRequest) -> Flask:
+    return create_app(request.param(), TESTING=True)
+
+
+def test_login_flash_counter_logout(app: Flask) -> None:
+    client = app.test_client()
+    assert 'id="login"' in client.get("/").text
+
+    response = client.post("/login", data={"username": "alice"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+    page = client.get("/").text
+    assert 'id="user">alice<' in page
+    assert "Welcome, alice!" in page
+    assert "Welcome, alice!" not in client.get("/").text
+
+    client.post("/count")
+    client.post("/count")
+    assert '<strong id="count">2</strong>' in client.get("/").text
+
+    response = client.post("/logout")
+    assert response.status_code == 302
+    page = client.get("/").text
+    assert "Goodbye, alice. You are logged out." in page
+    assert 'id="login"' in page
+
+
+def test_login_regenerates_the_session_id(app: Flask) -> None:
+    client = app.test_client()
+    client.post("/login", data={"username": ""})  # a flash: now there is a session
+    before = client.get_cookie("session")
+    assert before is not None
+    client.post("/login", data={"username": "alice"})
+    after = client.get_cookie("session")
+    assert after is not None
+    assert after.value != before.value
+
+
+def test_empty_name_and_count_without_login_flash_errors(app: Flask) -> None:
+    client = app.test_client()
+    client.post("/login", data={"username": "  "})
+    assert "Please enter a name." in client.get("/").text
+    client.post("/count")
+    assert "Log in first." in client.get("/").text
+
+
+def test_memory_store_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    assert isinstance(make_store(), MemoryStore)
+
+
+def test_mongo_store_when_mongodb_uri_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1: constructing the store must not connect.
+    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/demo")
+    store = make_store()
+    assert isinstance(store, MongoStore)
+
+
+def test_the_demo_imports_without_the_memory_store_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    import examples.app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module = importlib.reload(examples.app)
+    assert not module.app.debug
+    assert not module.app.testing
