@@ -21,12 +21,13 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = ["inprocess", "roundtrips", "load", "scale", "profile"]
 
 FULL = {
-    "rounds": 15,
+    "rounds": 25,
     "n": 1000,
     "warmup": 300,
     "roundtrip_requests": 20,
     "load_seconds": 5.0,
     "load_warmup": 1.0,
+    "load_passes": 2,
     "sizes": [10**4, 10**5, 10**6],
     "profile_n": 5000,
 }
@@ -37,6 +38,7 @@ QUICK = {
     "roundtrip_requests": 5,
     "load_seconds": 1.0,
     "load_warmup": 0.0,
+    "load_passes": 1,
     "sizes": [10**4],
     "profile_n": 500,
 }
@@ -88,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
             if "load" in sections:
                 log("3. load test (gunicorn + wrk)")
                 results["load"] = load.run(
-                    setups, uri, config["load_seconds"], config["load_warmup"], log
+                    setups,
+                    uri,
+                    config["load_seconds"],
+                    config["load_warmup"],
+                    config["load_passes"],
+                    log,
                 )
     if "scale" in sections:
         log("4. MemoryStore at scale")

@@ -9,6 +9,7 @@ session" measured in the same round.
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import time
@@ -40,6 +41,7 @@ def _clients(key: str) -> dict[str, Callable[[], Any]]:
 
 
 def _block(request: Callable[[], Any], n: int) -> float:
+    gc.collect()  # start every block with the same heap, so no block inherits a collection
     start = time.perf_counter()
     for _ in range(n):
         request()

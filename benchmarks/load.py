@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
+import statistics
 import subprocess
 import threading
 import time
@@ -210,13 +211,36 @@ def _python_load(url: str, seconds: float) -> dict:
     }
 
 
+def _one(key: str, mongo_uri: str | None, seconds: float, warmup: float, generate) -> dict:  # type: ignore[no-untyped-def]
+    env = {"BENCH_SETUP": key, "BENCH_MONGO_URI": mongo_uri or ""}
+    with gunicorn(env) as url:
+        if warmup:
+            generate(url, warmup)
+        result: dict = generate(url, seconds)
+        lost = extra = unchecked = 0
+        for state in result["sessions"]:
+            if key == "none":
+                continue
+            if not state["cookie"]:
+                unchecked += state["responses"]
+                continue
+            server = _count(url, state["cookie"])
+            state["server_count"] = server
+            lost += max(0, state["responses"] - server)
+            extra += max(0, server - state["responses"] - 1)
+    result.update(lost=lost, extra=extra, unchecked=unchecked)
+    return result
+
+
 def run(
     setups: list[str],
     mongo_uri: str | None,
     seconds: float,
     warmup: float,
+    passes: int,
     log: Callable[[str], None],
 ) -> dict:
+    """``passes`` rounds over the setups (in reverse order every other round)."""
     wrk = ensure_wrk(log)
     tool = "wrk" if wrk else "python"
     if not wrk:
@@ -225,41 +249,38 @@ def run(
     def generate(url: str, duration: float) -> dict:
         return _wrk(wrk, url, duration) if wrk else _python_load(url, duration)
 
+    runs: dict[str, list[dict]] = {key: [] for key in setups}
+    for number in range(passes):
+        order = setups if number % 2 == 0 else setups[::-1]
+        for key in order:
+            result = _one(key, mongo_uri, seconds, warmup, generate)
+            runs[key].append(result)
+            log(
+                f"  {key:15s} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+                f"p99 {result['p99_ms']:6.2f} ms  errors {result['socket_errors']}"
+                f"+{result['non_2xx']}  lost {result['lost']}"
+            )
     results = {}
-    for key in setups:
-        env = {"BENCH_SETUP": key, "BENCH_MONGO_URI": mongo_uri or ""}
-        with gunicorn(env) as url:
-            if warmup:
-                generate(url, warmup)
-            result = generate(url, seconds)
-            lost = extra = unchecked = 0
-            for state in result["sessions"]:
-                if key == "none":
-                    continue
-                if not state["cookie"]:
-                    unchecked += state["responses"]
-                    continue
-                server = _count(url, state["cookie"])
-                state["server_count"] = server
-                lost += max(0, state["responses"] - server)
-                extra += max(0, server - state["responses"] - 1)
-        result.update(lost=lost, extra=extra, unchecked=unchecked)
-        result["ok"] = (
-            result["socket_errors"] == 0
-            and result["non_2xx"] == 0
-            and lost == 0
-            and extra == 0
-            and unchecked == 0
+    for key, done in runs.items():
+        results[key] = {
+            "rps": statistics.median(r["rps"] for r in done),
+            "rps_runs": [r["rps"] for r in done],
+            "p50_ms": statistics.median(r["p50_ms"] for r in done),
+            "p99_ms": statistics.median(r["p99_ms"] for r in done),
+            "requests": sum(r["requests"] for r in done),
+            **{
+                k: sum(r[k] for r in done)
+                for k in ("socket_errors", "non_2xx", "lost", "extra", "unchecked")
+            },
+        }
+        results[key]["ok"] = all(
+            results[key][k] == 0 for k in ("socket_errors", "non_2xx", "lost", "extra", "unchecked")
         )
-        log(
-            f"  {key:15s} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
-            f"p99 {result['p99_ms']:6.2f} ms  errors {result['socket_errors']}"
-            f"+{result['non_2xx']}  lost {lost}"
-        )
-        results[key] = result
     return {
         "tool": tool,
         "connections": CONNECTIONS,
         "seconds": seconds,
+        "warmup": warmup,
+        "passes": passes,
         "results": results,
     }

@@ -142,7 +142,8 @@ def roundtrip_table(res: dict) -> str:
 
 
 def load_table(res: dict) -> str:
-    header = ["setup", "req/s", "p50 ms", "p99 ms", "requests", "socket errors", "non-2xx"]
+    header = ["setup", "req/s", "runs", "p50 ms", "p99 ms", "requests", "socket errors"]
+    header += ["non-2xx"]
     header += ["lost writes", "clean"]
     rows = []
     for key, r in res["results"].items():
@@ -150,6 +151,7 @@ def load_table(res: dict) -> str:
             [
                 BY_KEY[key].label,
                 _fmt(r["rps"]),
+                " / ".join(_fmt(x) for x in r["rps_runs"]),
                 _fmt(r["p50_ms"], 2),
                 _fmt(r["p99_ms"], 2),
                 _fmt(r["requests"]),
@@ -193,6 +195,19 @@ def profile_table(res: dict) -> str:
         for r in res["ours"][:12]
     ]
     return _table(header, rows)
+
+
+def steps_table(res: dict) -> str:
+    steps = res["steps"]
+    rows = [
+        [
+            "· " * ((len(label) - len(label.lstrip())) // 2) + label.strip(),
+            _fmt(steps["modifying"][label], 1),
+            _fmt(steps["reading"].get(label), 1),
+        ]
+        for label in steps["modifying"]
+    ]
+    return _table(["step (inclusive)", "modifying µs/req", "reading µs/req"], rows)
 
 
 def targets(results: dict) -> list[tuple[str, str, bool | None]]:
@@ -320,7 +335,9 @@ def markdown(results: dict) -> str:
             "the median over rounds; overhead is the median of the per-round differences from "
             "'no session' in the same round (so it can dip below zero by noise). "
             "Mongo setups run on mongomock in-process (Flask-Session's MongoClient "
-            "monkeypatched to accept it).",
+            "monkeypatched to accept it). The 'no session' clients carry a dummy cookie of "
+            "the same size as ours, so the test client's cookie-jar work is not billed to the "
+            "session layers.",
             "",
             inprocess_tables(inproc),
             "",
@@ -361,7 +378,10 @@ def markdown(results: dict) -> str:
             "",
             f"gunicorn (1 worker, gthread, 4 threads) on 127.0.0.1, driven by {tool} with "
             f"{load['connections']} connections for {load['seconds']:g} s per setup after a "
-            "1 s warm-up. Every connection keeps its own session and sends `GET /write`; "
+            f"{load['warmup']:g} s warm-up, {load['passes']} pass(es) over the setups (the "
+            "second in reverse order); req/s, p50 and p99 are medians over the passes, "
+            "requests and error counts are totals. Every connection keeps its own session "
+            "and sends `GET /write`; "
             "afterwards each session's counter is read back and compared with the 2xx "
             "responses that connection received (lost writes). Mongo setups use SecantusDB "
             "through TCP, which dominates their figures. The load generator, gunicorn and "
@@ -392,6 +412,11 @@ def markdown(results: dict) -> str:
             "",
             f"Returning visitor modifying, MemoryStore, {prof['n']} requests; full output "
             f"with pyinstrument's call tree in [`{prof['file']}`]({prof['file']}). "
+            "Wall-clock time inside our main steps (timers around them, no profiler; the "
+            "whole request includes Flask, Werkzeug and the test client):",
+            "",
+            steps_table(prof),
+            "",
             "Our functions by cumulative time (cProfile, so inflated by profiler overhead; "
             f"the whole request took {prof['request_us_under_cprofile']:.0f} µs under it):",
             "",
