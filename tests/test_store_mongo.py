@@ -126,8 +126,12 @@ def test_import_does_not_need_pymongo_and_never_imports_secantus() -> None:
         "import sys; sys.modules['pymongo'] = None\n"
         "import flask_sessionstore\n"
         "from flask_sessionstore import MongoStore\n"
-        "MongoStore(mongo_url='mongodb://127.0.0.1:1/')\n"
+        "store = MongoStore(mongo_url='mongodb://127.0.0.1:1/')\n"
         "assert 'secantus' not in sys.modules and 'cryptography' not in sys.modules\n"
+        "try:\n"
+        "    store.get('sid')\n"
+        "except ImportError as exc:\n"
+        "    assert \"the 'mongo' extra\" in str(exc), exc\n"
         "print('ok')\n"
     )
     result = subprocess.run(

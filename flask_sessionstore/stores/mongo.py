@@ -329,7 +329,13 @@ class MongoStore(Store):
         else:
             client = self._client
             if client is None:
-                import pymongo
+                try:
+                    import pymongo
+                except ImportError as exc:
+                    raise ImportError(
+                        "MongoStore(mongo_url=...) needs pymongo: install the 'mongo' extra "
+                        "(pip install 'flask-express-session[mongo]')"
+                    ) from exc
 
                 ms = int(self.timeout * 1000)
                 options: dict[str, Any] = {
