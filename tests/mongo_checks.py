@@ -270,3 +270,18 @@ class WireChecks(WireFixtures):
         store.set("sid1", stored())
         [update] = [cmd for name, cmd in commands.commands if name == "update"]
         assert update["writeConcern"] == {"w": 1, "wtimeout": 1000}
+
+    def test_timestamps_from_the_server_clock(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        web = round_trip_app(
+            self.make_store(client, collection_name, timestamps=True)
+        ).test_client()
+        web.get("/write")
+        first = raw.find_one()
+        assert isinstance(first["createdAt"], datetime) and isinstance(first["updatedAt"], datetime)
+        web.get("/read")  # a touch
+        web.get("/write")  # a set
+        last = raw.find_one()
+        assert last["createdAt"] == first["createdAt"]  # $setOnInsert: only on insert
+        assert last["updatedAt"] >= first["updatedAt"]  # $currentDate on every write and touch
