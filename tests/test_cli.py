@@ -7,8 +7,13 @@ MongoStore runs on mongomock, with native expiry (TTL index) and with
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import mongomock
@@ -20,6 +25,9 @@ from freezegun import freeze_time
 from flask_sessionstore import MemoryStore, MongoStore, SessionStore, Store
 from flask_sessionstore import cli as cli_module
 from flask_sessionstore.stores.base import StoredSession
+from tests.mongo_server import secantus_uri
+
+__all__ = ["secantus_uri"]  # the fixture, imported for pytest
 
 SECRET = "cli secret"
 
@@ -377,3 +385,47 @@ def test_memory_store_outside_testing_notes_that_it_is_per_process() -> None:
     assert result.exit_code == 0
     assert result.stdout.strip() == "0"
     assert "only sees the store of its own process" in result.stderr
+
+
+# -- a separate process, as in production -----------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.secantus
+def test_the_cli_process_sees_and_revokes_the_servers_mongo_sessions(secantus_uri: str) -> None:
+    """``flask sessions`` in its own process, on the demo app, over the wire protocol."""
+    from examples.app import create_app
+
+    db_name = f"cli_{uuid.uuid4().hex[:8]}"
+    store = MongoStore(mongo_url=secantus_uri, db_name=db_name)
+    app = create_app(store, TESTING=True)
+    client = app.test_client()
+    client.post("/login", data={"username": "alice"})
+    assert 'id="user">alice<' in client.get("/").text
+
+    env = {**os.environ, "MONGODB_URI": secantus_uri, "MONGODB_DB": db_name}
+
+    def flask_sessions(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "examples.app", "sessions", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    listed = flask_sessions("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    sid = row["id"]
+    shown = flask_sessions("show", sid)
+    assert json.loads(shown.stdout)["user"] == "alice"
+
+    destroyed = flask_sessions("destroy", sid)
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert 'id="login"' in client.get("/").text  # the browser is logged out
+    assert flask_sessions("count").stdout.strip() == "0"
+    store.close()
