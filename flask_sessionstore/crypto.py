@@ -122,9 +122,9 @@ class SessionCipher:
     def encrypt(self, plaintext: str) -> str:
         """Encrypt text into the stored form ``encode(iv || ciphertext || tag)``."""
         iv = os.urandom(_IV_SIZE)
-        blob = iv + self._cipher().encrypt(iv, plaintext.encode("utf-8"), None)
+        blob: bytes = iv + self._cipher().encrypt(iv, plaintext.encode("utf-8"), None)
         if self.encoding == "hex":
-            return str(blob.hex())
+            return blob.hex()
         if self.encoding == "base64url":
             return base64.urlsafe_b64encode(blob).decode("ascii").rstrip("=")
         return base64.b64encode(blob).decode("ascii")
