@@ -285,3 +285,46 @@ class WireChecks(WireFixtures):
         last = raw.find_one()
         assert last["createdAt"] == first["createdAt"]  # $setOnInsert: only on insert
         assert last["updatedAt"] >= first["updatedAt"]  # $currentDate on every write and touch
+
+    def test_overlapping_requests_changing_different_keys_keep_both(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        app = round_trip_app(self.make_store(client, collection_name))
+
+        @app.get("/start")
+        def start() -> str:
+            session["cart"] = []
+            session["theme"] = "light"
+            return "ok"
+
+        web = app.test_client()
+        web.get("/start")
+        cookie = f"session={web.get_cookie('session').value}"  # type: ignore[union-attr]
+        sids: list[str] = []
+
+        def request(key: str, value: Any, loaded: threading.Event, go: threading.Event) -> None:
+            with app.test_request_context(headers={"Cookie": cookie}):
+                current = session._get_current_object()  # type: ignore[attr-defined]
+                current[key] = value
+                sids.append(current.id)
+                loaded.set()
+                go.wait(10)
+                app.session_interface.save_session(app, current, app.response_class())
+
+        events = [(threading.Event(), threading.Event()) for _ in range(2)]
+        threads = [
+            threading.Thread(target=request, args=("cart", ["book"], *events[0])),
+            threading.Thread(target=request, args=("theme", "dark", *events[1])),
+        ]
+        for thread, (loaded, _) in zip(threads, events, strict=True):
+            thread.start()
+            assert loaded.wait(10)  # both requests load before either saves
+        commands.take()
+        for thread, (_, go) in zip(threads, events, strict=True):
+            go.set()
+            thread.join(10)
+        # the first writes; the second's compare-and-set misses, re-reads and merges
+        assert commands.take() == ["update", "update", "find", "update"]
+        stored_now = self.make_store(client, collection_name).get(sids[0])
+        assert stored_now is not None
+        assert stored_now["cart"] == ["book"] and stored_now["theme"] == "dark"

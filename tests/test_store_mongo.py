@@ -773,3 +773,48 @@ def test_flask_app_round_trip_through_mongo_store(client: Any) -> None:
     assert web.get("/read").get_json() == {"n": 2}
     web.get("/tagged")
     assert web.get("/tagged/read").get_json() == {"pair": "(1, 2)", "raw": "b'\\x00\\xff'"}
+
+
+# -- merge: concurrent requests changing different keys ----------------------------
+
+
+def test_merge_applies_changed_and_removed_keys(client: Any) -> None:
+    store = MongoStore(client)
+    store.set("sid1", stored(a=1, b=2, c=3))
+    assert store.get("sid1") is not None
+    store.merge("sid1", stored(a=10, b=2, d=4), changed=["a", "d"], removed=["c"])
+    loaded = store.get("sid1")
+    assert loaded is not None
+    assert {k: v for k, v in loaded.items() if k != "cookie"} == {"a": 10, "b": 2, "d": 4}
+
+
+@pytest.mark.parametrize("options", [{}, {"stringify": False}, {"crypto": FAST_CRYPTO}])
+def test_merge_keeps_a_concurrent_change_to_another_key(
+    client: Any, options: dict[str, Any]
+) -> None:
+    store = MongoStore(client, **options)
+    store.set("sid1", stored(cart=[], theme="light"))
+    assert store.get("sid1") is not None  # this request loads the session...
+    other = MongoStore(client, **options)  # ...another process changes another key
+    assert other.get("sid1") is not None
+    other.merge("sid1", stored(cart=[], theme="dark"), changed=["theme"], removed=[])
+    store.merge("sid1", stored(cart=["book"], theme="light"), changed=["cart"], removed=[])
+    loaded = store.get("sid1")
+    assert loaded is not None and loaded["cart"] == ["book"] and loaded["theme"] == "dark"
+
+
+def test_merge_of_a_vanished_session_writes_it_whole(client: Any) -> None:
+    store = MongoStore(client)
+    store.set("sid1", stored(a=1))
+    assert store.get("sid1") is not None
+    client.test.sessions.delete_many({})
+    store.merge("sid1", stored(a=2), changed=["a"], removed=[])
+    loaded = store.get("sid1")
+    assert loaded is not None and loaded["a"] == 2
+
+
+def test_merge_without_a_read_in_this_thread_reads_first(client: Any) -> None:
+    MongoStore(client).set("sid1", stored(a=1, b=1))
+    MongoStore(client).merge("sid1", stored(a=2), changed=["a"], removed=[])
+    loaded = MongoStore(client).get("sid1")
+    assert loaded is not None and (loaded["a"], loaded["b"]) == (2, 1)

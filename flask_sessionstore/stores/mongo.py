@@ -23,6 +23,11 @@ with its known defects fixed:
   cookie is a sub-document and ``touch`` simply ``$set``s ``session.cookie``.
   MongoDB rewrites the whole document on any update, so neither way costs a
   round trip or a write more than connect-mongo's ``$set`` of ``expires``.
+* Writes of a loaded session go through :meth:`MongoStore.merge`, the same
+  compare-and-set: when another request rewrote the session since this one
+  read it, the changed keys are applied to the current version, so two
+  requests changing different keys both keep their change (connect-mongo:
+  last writer wins).  Without contention it is the same single ``update_one``.
 * A ``touch`` that matches nothing (the TTL monitor or a logout got there
   first) is not an error (connect-mongo#459).
 * ``length`` counts only live sessions; ``all`` returns ``{sid: session}``.
@@ -51,7 +56,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,6 +78,8 @@ _TTL_INDEX_KEYS = [("expires", 1)]
 
 _COMPACT = (",", ":")
 _MEMO_SIZE = 32
+# Compare-and-set rounds of merge before it falls back to a plain write.
+_MERGE_ATTEMPTS = 5
 # express's cookie JSON keys in toJSON order; the object form stores absent ones as null.
 _COOKIE_KEYS = (
     "originalMaxAge",
@@ -571,6 +578,55 @@ class MongoStore(Store):
         with self._op("set") as coll:
             coll.update_one({"_id": self._id(sid)}, update, upsert=True)
         self._remember(sid, value, fields.get("lastModified"))
+
+    def merge(
+        self,
+        sid: str,
+        session: StoredSession,
+        changed: Collection[str],
+        removed: Collection[str],
+    ) -> None:
+        """Write one request's changed and removed keys onto the stored session.
+
+        Normally one ``update_one``, as a compare-and-set on the value this
+        thread read: when another request (or a Node app) rewrote the session
+        meanwhile, its current version is read again and the keys are applied
+        to it, so concurrent requests changing different keys both keep their
+        change.  A session that has vanished is written whole, like :meth:`set`.
+        """
+        self._check_touch_after(session)
+        tid = self._id(sid)
+        remembered = self._recall(sid)
+        raw = None if remembered is None else remembered[0]
+        for _ in range(_MERGE_ATTEMPTS):
+            now = utcnow()
+            if raw is None:
+                with self._op("merge") as coll:
+                    doc = coll.find_one({"_id": tid, **self._live(now)}, projection={"session": 1})
+                if doc is None:
+                    break
+                raw = doc.get("session")
+            stored = self._decode(sid, raw)
+            if stored is None:
+                break
+            for key in removed:
+                stored.pop(key, None)
+            stored.update({key: session[key] for key in changed})
+            stored["cookie"] = session.get("cookie")
+            value = self._encode(stored)
+            fields: dict[str, Any] = {"session": value, "expires": self._expires(session, now)}
+            if self.touch_after:
+                fields["lastModified"] = bson_date(now)
+            update: dict[str, Any] = {"$set": fields}
+            if self.timestamps:
+                update["$currentDate"] = {"updatedAt": True}
+            with self._op("merge") as coll:
+                result = coll.update_one({"_id": tid, "session": raw, **self._live(now)}, update)
+            if result.matched_count:
+                self._remember(sid, value, fields.get("lastModified"))
+                return
+            raw = None  # rewritten since it was read: merge onto the current version
+        self.set(sid, session)
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """connect-mongo's ``touch``, fixed: refresh ``expires`` *and* the stored cookie.
