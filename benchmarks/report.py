@@ -13,6 +13,7 @@ from typing import Any
 from .apps import BY_KEY, peer_of
 from .inprocess import SCENARIOS
 
+ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "Flask",
     "Werkzeug",
@@ -56,7 +57,27 @@ def machine() -> dict[str, str]:
         versions["wrk"] = (wrk.stdout or wrk.stderr).split("\n", 1)[0].split(" [")[0]
     except OSError:
         versions["wrk"] = "not installed"
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "flask_sessionstore"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+        if commit and dirty:
+            commit += " (plus uncommitted changes in flask_sessionstore/)"
+    except OSError:
+        commit = ""
     return {
+        "commit": commit or "unknown",
         "os": platform.platform(),
         "cpu": cpu,
         "cores": str(os.cpu_count()),
