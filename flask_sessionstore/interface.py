@@ -203,19 +203,18 @@ class ServerSessionInterface(SessionInterface):
         session.apply_permanence()
         cookie.touch()
         current = dump_data(session._data)
+        unchanged = session._origin_id == sid and _same(current, session._origin)
         written = session._saved_id == sid and session._saved is not None
         if written:
             saved: bool | None = _same(current, session._saved or {})
         elif not options.resave and session._from_store:
-            saved = session._origin_id == sid and _same(current, session._origin)
+            saved = unchanged
         else:
             saved = None
         outcome = RequestOutcome(
             cookie_sid=session._cookie_sid,
             sid=sid,
-            modified=session._force_modified
-            or session._origin_id != sid
-            or not _same(current, session._origin),
+            modified=session._force_modified or not unchanged,
             saved=saved,
             written=bool(written and saved),
             persistent=cookie.expires is not None,

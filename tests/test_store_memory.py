@@ -109,3 +109,44 @@ def test_no_warning_in_testing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SessionStore(app)
+
+
+def test_mass_expiry_is_reclaimed_in_bounded_batches(
+    advance: Advance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_sessionstore.stores import memory
+
+    monkeypatch.setattr(memory, "RECLAIM_BATCH", 10)
+    store = MemoryStore()
+    for i in range(35):
+        store.set(f"old{i}", stored(max_age=10))
+    advance(11)
+    assert store.get("old0") is None  # expired entries are invisible at once
+    assert store.length() == 0
+    assert len(store._entries) == 35 - 20  # ...but each call reclaims at most 10
+    assert store.prune() == 15  # prune reclaims everything that is due
+    assert store._entries == {}
+
+
+def test_merge_onto_a_concurrent_write_keeps_both_keys() -> None:
+    store = MemoryStore()
+    store.set("sid", stored(a=1, b=1))
+    loaded = store.get("sid")  # this thread reads...
+    assert loaded is not None
+    store.set("sid", stored(a=1, b=2))  # ...someone else writes b...
+    loaded["a"] = 2
+    store.merge("sid", loaded, changed=["a"], removed=[])  # ...and our a is merged onto it
+    merged = store.get("sid")
+    assert merged is not None
+    assert (merged["a"], merged["b"]) == (2, 2)
+
+
+def test_merge_without_concurrent_write_writes_the_session() -> None:
+    store = MemoryStore()
+    store.set("sid", stored(a=1, gone=True))
+    loaded = store.get("sid")
+    assert loaded is not None
+    del loaded["gone"]
+    loaded["a"] = 5
+    store.merge("sid", loaded, changed=["a"], removed=["gone"])
+    assert store.get("sid") == loaded

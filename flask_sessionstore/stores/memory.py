@@ -23,6 +23,10 @@ from typing import Any
 from ..cookie import Duration, to_seconds
 from .base import Store, StoredSession, stored_expiry
 
+#: How many due expiry slots one store call processes at most.
+RECLAIM_BATCH = 1000
+_READS_REMEMBERED = 64
+
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
@@ -45,6 +49,8 @@ class MemoryStore(Store):
         # (due, sid); each sid has exactly one entry, at or before its expiry
         self._heap: list[tuple[float, str]] = []
         self._scheduled: dict[str, float] = {}
+        # per thread: sid -> the data text get() returned (see merge)
+        self._reads = threading.local()
 
     # -- internals (call with the lock held) --------------------------------
 
@@ -59,9 +65,14 @@ class MemoryStore(Store):
         self._scheduled[sid] = due
         heapq.heappush(self._heap, (due, sid))
 
-    def _reclaim(self, now: float) -> None:
+    def _reclaim(self, now: float, limit: float | None = None) -> None:
+        # At most ``limit`` slots per call, so a mass expiry never stalls one
+        # request; expired entries left for later are already invisible.
         heap = self._heap
-        while heap and heap[0][0] <= now:
+        if limit is None:
+            limit = RECLAIM_BATCH
+        while heap and heap[0][0] <= now and limit > 0:
+            limit -= 1
             due, sid = heapq.heappop(heap)
             if self._scheduled.get(sid) != due:
                 continue  # superseded by an earlier slot
@@ -97,7 +108,14 @@ class MemoryStore(Store):
         with self._lock:
             self._reclaim(now)
             entry = self._live(sid, now)
-        return None if entry is None else self._decode(entry)
+        if entry is None:
+            return None
+        # remember what this thread read, so merge() can tell whether anyone wrote since
+        reads = self._reads.__dict__
+        if len(reads) >= _READS_REMEMBERED:
+            reads.clear()
+        reads[sid] = entry[2]
+        return self._decode(entry)
 
     def set(self, sid: str, session: StoredSession) -> None:
         """Store a JSON copy of ``session`` under ``sid``."""
@@ -120,12 +138,21 @@ class MemoryStore(Store):
         """Apply one request's changed and removed keys atomically (see :meth:`Store.merge`)."""
         updates = {key: session[key] for key in changed}
         now = time.time()
+        read = self._reads.__dict__.pop(sid, None)
+        cookie = _dumps(session.get("cookie"))
         with self._lock:
             entry = self._live(sid, now)
+            if entry is not None and entry[2] is read:
+                # nobody wrote since this thread read it: the merge is the session itself
+                text = _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+                expiry = self._expiry(session, now)
+                self._entries[sid] = (expiry, cookie, text)
+                self._schedule(sid, expiry)
+                self._reclaim(now)
+                return
         if entry is None:
             self.set(sid, session)
             return
-        cookie = _dumps(session.get("cookie"))
         while True:
             data: dict[str, Any] = json.loads("{" + entry[2] + "}")
             for key in removed:
@@ -186,5 +213,5 @@ class MemoryStore(Store):
         now = time.time()
         with self._lock:
             before = len(self._entries)
-            self._reclaim(now)
+            self._reclaim(now, limit=float("inf"))
             return before - len(self._entries)

@@ -8,7 +8,8 @@ Every session is one document with connect-mongo's schema::
 
 so a Node app (express-session + connect-mongo) and a Flask app can share one
 collection, one cookie and one login.  The queries are connect-mongo's
-(``findOne`` with ``expires > now``, ``updateOne`` with upsert, ``deleteOne``),
+(``findOne`` by ``_id`` ignoring expired documents, ``updateOne`` with upsert,
+``deleteOne``),
 with its known defects fixed:
 
 * ``touch`` keeps ``session.cookie.expires`` in step with the top-level
@@ -102,6 +103,12 @@ def bson_date(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _is_live(doc: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a document has not expired (no ``expires`` counts as live, as in connect-mongo)."""
+    expires = doc.get("expires")
+    return not isinstance(expires, datetime) or _aware(expires) > now
 
 
 def _aware(moment: datetime) -> datetime:
@@ -545,17 +552,19 @@ class MongoStore(Store):
     def get(self, sid: str) -> StoredSession | None:
         """connect-mongo's ``get``: the live session, or None (missing, expired, unreadable).
 
-        One ``find_one`` on ``_id`` with ``expires > now`` (or no ``expires``),
-        since the TTL monitor may lag by a minute.
+        One ``find_one`` on ``_id``; a document whose ``expires`` has passed
+        is ignored (the TTL monitor may lag by a minute).  The expiry is
+        checked here rather than in the query: the same single round trip,
+        and cheaper for servers (and mongomock) than connect-mongo's ``$or``.
         """
         now = utcnow()
         with self._op("get") as coll:
             doc = coll.find_one(
-                {"_id": self._id(sid), **self._live(now)},
-                projection={"session": 1, "lastModified": 1},
+                {"_id": self._id(sid)},
+                projection={"session": 1, "lastModified": 1, "expires": 1},
             )
         self._recall(sid)
-        if doc is None:
+        if doc is None or not _is_live(doc, now):
             return None
         raw = doc.get("session")
         session = self._decode(sid, raw)
@@ -598,8 +607,17 @@ class MongoStore(Store):
         tid = self._id(sid)
         remembered = self._recall(sid)
         raw = None if remembered is None else remembered[0]
+        first = True
         for _ in range(_MERGE_ATTEMPTS):
             now = utcnow()
+            if first and raw is not None:
+                # Unchanged since this thread read it: the merge is the session itself.
+                first = False
+                value = self._encode(session)
+                if self._write_if_unchanged(tid, raw, value, session, now):
+                    self._remember(sid, value, bson_date(now) if self.touch_after else None)
+                    return
+                raw = None
             if raw is None:
                 with self._op("merge") as coll:
                     doc = coll.find_one({"_id": tid, **self._live(now)}, projection={"session": 1})
@@ -614,19 +632,25 @@ class MongoStore(Store):
             stored.update({key: session[key] for key in changed})
             stored["cookie"] = session.get("cookie")
             value = self._encode(stored)
-            fields: dict[str, Any] = {"session": value, "expires": self._expires(session, now)}
-            if self.touch_after:
-                fields["lastModified"] = bson_date(now)
-            update: dict[str, Any] = {"$set": fields}
-            if self.timestamps:
-                update["$currentDate"] = {"updatedAt": True}
-            with self._op("merge") as coll:
-                result = coll.update_one({"_id": tid, "session": raw, **self._live(now)}, update)
-            if result.matched_count:
-                self._remember(sid, value, fields.get("lastModified"))
+            if self._write_if_unchanged(tid, raw, value, session, now):
+                self._remember(sid, value, bson_date(now) if self.touch_after else None)
                 return
             raw = None  # rewritten since it was read: merge onto the current version
         self.set(sid, session)
+
+    def _write_if_unchanged(
+        self, tid: Any, raw: Any, value: Any, session: StoredSession, now: datetime
+    ) -> bool:
+        """Replace the stored ``session`` with ``value`` if it is still ``raw`` (one update)."""
+        fields: dict[str, Any] = {"session": value, "expires": self._expires(session, now)}
+        if self.touch_after:
+            fields["lastModified"] = bson_date(now)
+        update: dict[str, Any] = {"$set": fields}
+        if self.timestamps:
+            update["$currentDate"] = {"updatedAt": True}
+        with self._op("merge") as coll:
+            result = coll.update_one({"_id": tid, "session": raw}, update)
+        return bool(result.matched_count)
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """connect-mongo's ``touch``, fixed: refresh ``expires`` *and* the stored cookie.
@@ -661,7 +685,9 @@ class MongoStore(Store):
         fields: dict[str, Any] = {"expires": self._expires(session, now)}
         if self.touch_after:
             fields["lastModified"] = bson_date(now)
-        query: dict[str, Any] = {"_id": tid, **self._live(now)}
+        # never revive an expired session; every document we or connect-mongo
+        # write has ``expires``, and a plain $gt is cheaper than an $or
+        query: dict[str, Any] = {"_id": tid, "expires": {"$gt": bson_date(now)}}
         if self._patch_cookie:
             fields["session.cookie"] = _object_cookie(cookie if isinstance(cookie, Mapping) else {})
             value = None
