@@ -198,6 +198,7 @@ class ServerSession(SessionMixin):
             self._load()
         self._store.destroy(self._id)
         self._destroyed = True
+        self._from_store = False  # a later regenerate() has nothing left to destroy
         self._data = {}
 
     def reload(self) -> ServerSession:
