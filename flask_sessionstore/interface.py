@@ -97,6 +97,16 @@ def is_secure(req: Request, proxy: bool | None) -> bool:
     return forwarded.split(",", 1)[0].strip().lower() == "https"
 
 
+def vary_on_cookie(response: Response) -> None:
+    """Add ``Cookie`` to the ``Vary`` header once (what ``response.vary.add`` does, cheaper)."""
+    headers = response.headers
+    current = headers.get("Vary")
+    if not current:
+        headers["Vary"] = "Cookie"
+    elif not any(part.strip().lower() in ("cookie", "*") for part in current.split(",")):
+        headers["Vary"] = current + ", Cookie"
+
+
 def raw_path(req: Request) -> str:
     """The undecoded request path, mount prefix included, without the query."""
     environ = req.environ
@@ -182,10 +192,10 @@ class ServerSessionInterface(SessionInterface):
             return
         if not session._loaded:
             if session.accessed:
-                response.vary.add("Cookie")
+                vary_on_cookie(response)
             return  # never used: no store call, no cookie
         # the session was used, so the response depends on the Cookie header
-        response.vary.add("Cookie")
+        vary_on_cookie(response)
         options = self.options
         store = options.store
         sid = session._id

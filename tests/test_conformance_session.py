@@ -747,13 +747,15 @@ def test_cookie_callable_options_are_applied(make_app, store) -> None:
     app = express_app(make_app, cookie=options)
     with freeze_time(NOW):
         response = get(app)
+        stored = store.get(sid(response))  # in frozen time: the session lives 120 s
     _, attributes = set_cookie(response)  # type: ignore[misc]
     assert calls and calls[0] == "/"
     assert attributes["samesite"] == "Strict"
     assert attributes["priority"] == "High"
     assert "httponly" not in attributes
     assert parse_date(attributes["expires"]) == datetime(2026, 11, 25, 10, 2, tzinfo=timezone.utc)
-    assert store.get(sid(response))["cookie"]["originalMaxAge"] == 120_000
+    assert stored is not None
+    assert stored["cookie"]["originalMaxAge"] == 120_000
 
 
 def test_cookie_callable_receives_request(make_app) -> None:

@@ -338,11 +338,11 @@ def test_permanent_session_gets_persistent_cookie(permanent_app, store) -> None:
     client = permanent_app.test_client(use_cookies=False)
     with freeze_time(NOW):
         response = client.get("/login")
+        (stored,) = store.all().values()  # in frozen time: it lives two hours
     header = session_set_cookie(response)
     assert header is not None
     expires = header.split("Expires=", 1)[1].split(";", 1)[0]
     assert parse_date(expires) == NOW + timedelta(hours=2)
-    (stored,) = store.all().values()
     assert stored["cookie"]["originalMaxAge"] == 7_200_000
 
 
