@@ -29,6 +29,10 @@ T = TypeVar("T")
 #: ``flask sessions prune`` shows a progress bar from this many live sessions on.
 LARGE_STORE = 10_000
 
+#: Session IDs may start with "-" (they are URL-safe base64), so a lone
+#: ``-abc`` is taken as the SID, not as an unknown option.
+SID_ARGUMENT = {"ignore_unknown_options": True}
+
 sessions_command = AppGroup("sessions", help="Inspect and revoke server-side sessions.")
 
 
@@ -90,7 +94,7 @@ def list_command(limit: int | None, as_json: bool) -> None:
         click.echo(f"... {len(sessions) - len(rows)} more (raise --limit to see them)", err=True)
 
 
-@sessions_command.command("show")
+@sessions_command.command("show", context_settings=SID_ARGUMENT)
 @click.argument("sid")
 def show_command(sid: str) -> None:
     """Print the stored session SID, pretty-printed."""
@@ -100,7 +104,7 @@ def show_command(sid: str) -> None:
     click.echo(json.dumps(stored, indent=2, default=str, ensure_ascii=False))
 
 
-@sessions_command.command("destroy")
+@sessions_command.command("destroy", context_settings=SID_ARGUMENT)
 @click.argument("sid")
 def destroy_command(sid: str) -> None:
     """Remove the session SID (the browser holding it is logged out)."""

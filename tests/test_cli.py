@@ -22,8 +22,9 @@ from flask import Flask, session
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from flask_sessionstore import MemoryStore, MongoStore, SessionStore, Store
+from flask_sessionstore import Cookie, MemoryStore, MongoStore, SessionStore, Store
 from flask_sessionstore import cli as cli_module
+from flask_sessionstore.extension import options_of
 from flask_sessionstore.stores.base import StoredSession
 from tests.mongo_server import secantus_uri
 
@@ -429,3 +430,14 @@ def test_the_cli_process_sees_and_revokes_the_servers_mongo_sessions(secantus_ur
     assert 'id="login"' in client.get("/").text  # the browser is logged out
     assert flask_sessions("count").stdout.strip() == "0"
     store.close()
+
+
+def test_sid_starting_with_a_dash_is_an_argument_not_an_option(app: Flask) -> None:
+    store = options_of(app).store
+    store.set("-dash-sid", {"cookie": Cookie(max_age=60).to_dict(), "user": "dash"})
+    shown = run(app, "show", "-dash-sid")
+    assert shown.exit_code == 0, shown.output
+    assert '"user": "dash"' in shown.output
+    destroyed = run(app, "destroy", "-dash-sid")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert store.get("-dash-sid") is None
