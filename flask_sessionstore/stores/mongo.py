@@ -53,17 +53,17 @@ and ``cryptography`` only when ``crypto=`` is given (the ``crypto`` extra).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..cookie import Duration, format_iso, to_seconds, utcnow
+from ..cookie import Duration, to_seconds, utcnow
 from .base import Store, StoredSession, stored_expiry
+from .mongo_format import SessionCodec, aware, bson_date, is_live, object_cookie
 
 if TYPE_CHECKING:
     from ..crypto import SessionCipher
@@ -81,76 +81,8 @@ _COMPACT = (",", ":")
 _MEMO_SIZE = 32
 # Compare-and-set rounds of merge before it falls back to a plain write.
 _MERGE_ATTEMPTS = 5
-# express's cookie JSON keys in toJSON order; the object form stores absent ones as null.
-_COOKIE_KEYS = (
-    "originalMaxAge",
-    "partitioned",
-    "priority",
-    "expires",
-    "secure",
-    "httpOnly",
-    "domain",
-    "path",
-    "sameSite",
-)
-_OPTIONAL_COOKIE_KEYS = ("partitioned", "priority", "secure", "domain", "sameSite")
 # The server codes of an index that exists with other options or another name.
 _INDEX_CONFLICT_CODES = (85, 86)
-
-
-def bson_date(moment: datetime) -> datetime:
-    """A datetime as MongoDB stores it: naive UTC, truncated to milliseconds."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _is_live(doc: Mapping[str, Any], now: datetime) -> bool:
-    """Whether a document has not expired (no ``expires`` counts as live, as in connect-mongo)."""
-    expires = doc.get("expires")
-    return not isinstance(expires, datetime) or _aware(expires) > now
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-def _dumps(value: Any) -> str:
-    # JSON.stringify's output: compact, non-ASCII kept as is.
-    return json.dumps(value, separators=_COMPACT, ensure_ascii=False, allow_nan=False)
-
-
-def _object_cookie(cookie: Mapping[str, Any]) -> dict[str, Any]:
-    """The cookie as connect-mongo's object serializer stores it: BSON date, nulls kept."""
-    result = {key: cookie.get(key) for key in _COOKIE_KEYS}
-    expires = stored_expiry({"cookie": cookie})
-    result["expires"] = None if expires is None else bson_date(expires)
-    return result
-
-
-def _object_form(session: StoredSession) -> dict[str, Any]:
-    """connect-mongo's ``stringify: false`` serializer."""
-    result = dict(session)
-    cookie = session.get("cookie")
-    if isinstance(cookie, Mapping):
-        result["cookie"] = _object_cookie(cookie)
-    return result
-
-
-def _from_object_form(value: Any) -> Any:
-    """Back from the object form to the express JSON form the core expects."""
-    if not isinstance(value, Mapping):
-        return value
-    result = dict(value)
-    cookie = value.get("cookie")
-    if isinstance(cookie, Mapping):
-        cookie = {
-            k: v for k, v in cookie.items() if v is not None or k not in _OPTIONAL_COOKIE_KEYS
-        }
-        if isinstance(cookie.get("expires"), datetime):
-            cookie["expires"] = format_iso(_aware(cookie["expires"]))
-        result["cookie"] = cookie
-    return result
 
 
 class MongoStore(Store):
@@ -282,17 +214,14 @@ class MongoStore(Store):
         self._given_collection = collection
         self._write_concern = write_concern
         self._transform_id = transform_id
-        # connect-mongo: giving either function replaces stringify entirely.
-        self._custom = serialize is not None or unserialize is not None
-        self._serialize = serialize
-        self._unserialize = unserialize
-        self._cipher: SessionCipher | None = None
+        cipher: SessionCipher | None = None
         if crypto is not None:
             from ..crypto import SessionCipher
 
-            self._cipher = SessionCipher.from_options(crypto)
+            cipher = SessionCipher.from_options(crypto)
+        self._codec = SessionCodec(self.stringify, serialize, unserialize, cipher)
         # touch can $set session.cookie only when the cookie is a sub-document.
-        self._patch_cookie = not self.stringify and not self._custom and self._cipher is None
+        self._patch_cookie = self._codec.is_object_form
 
         self._lock = threading.Lock()
         self._index_lock = threading.Lock()
@@ -463,37 +392,10 @@ class MongoStore(Store):
     def _id(self, sid: str) -> Any:
         return sid if self._transform_id is None else self._transform_id(sid)
 
-    def _encode(self, session: StoredSession) -> Any:
-        if self._serialize is not None:
-            value = self._serialize(session)
-        elif self.stringify or self._cipher is not None:
-            value = _dumps(session)  # connect-mongo encrypts the JSON text in both modes
-        else:
-            value = _object_form(session)
-        if self._cipher is not None:
-            if not isinstance(value, str):
-                raise TypeError(
-                    f"{self.name}: with crypto, serialize must return a str, "
-                    f"not {type(value).__name__}"
-                )
-            value = self._cipher.encrypt(value)
-        return value
-
     def _decode(self, sid: str, raw: Any) -> StoredSession | None:
         """The stored session, or None (with a warning) if it cannot be read."""
         try:
-            value = raw
-            if self._cipher is not None:
-                value = self._cipher.decrypt(value)
-                if not self._custom:
-                    value = json.loads(value)
-            if self._custom:
-                if self._unserialize is not None:
-                    value = self._unserialize(value)
-            elif self._cipher is None:
-                value = json.loads(value) if self.stringify else _from_object_form(value)
-            if not isinstance(value, dict) or not isinstance(value.get("cookie"), dict):
-                raise ValueError("not a session object with a 'cookie' member")
+            return self._codec.decode(raw)
         except Exception as exc:
             logger.warning(
                 "%s: session %.8s... is unreadable and treated as missing (%s: %s)",
@@ -503,7 +405,6 @@ class MongoStore(Store):
                 exc,
             )
             return None
-        return value
 
     def _expires(self, session: StoredSession, now: datetime) -> datetime:
         """connect-mongo's ``computeExpires``: the cookie's expiry, else now + ttl."""
@@ -564,7 +465,7 @@ class MongoStore(Store):
                 projection={"session": 1, "lastModified": 1, "expires": 1},
             )
         self._recall(sid)
-        if doc is None or not _is_live(doc, now):
+        if doc is None or not is_live(doc, now):
             return None
         raw = doc.get("session")
         session = self._decode(sid, raw)
@@ -576,7 +477,7 @@ class MongoStore(Store):
         """connect-mongo's ``set``: one ``update_one`` upsert of the whole document."""
         self._check_touch_after(session)
         now = utcnow()
-        value = self._encode(session)
+        value = self._codec.encode(session)
         fields: dict[str, Any] = {"session": value, "expires": self._expires(session, now)}
         if self.touch_after:
             fields["lastModified"] = bson_date(now)
@@ -613,7 +514,7 @@ class MongoStore(Store):
             if first and raw is not None:
                 # Unchanged since this thread read it: the merge is the session itself.
                 first = False
-                value = self._encode(session)
+                value = self._codec.encode(session)
                 if self._write_if_unchanged(tid, raw, value, session, now):
                     self._remember(sid, value, bson_date(now) if self.touch_after else None)
                     return
@@ -631,7 +532,7 @@ class MongoStore(Store):
                 stored.pop(key, None)
             stored.update({key: session[key] for key in changed})
             stored["cookie"] = session.get("cookie")
-            value = self._encode(stored)
+            value = self._codec.encode(stored)
             if self._write_if_unchanged(tid, raw, value, session, now):
                 self._remember(sid, value, bson_date(now) if self.touch_after else None)
                 return
@@ -677,7 +578,7 @@ class MongoStore(Store):
         if (
             self.touch_after
             and last_modified is not None
-            and now - _aware(last_modified) < timedelta(seconds=self.touch_after)
+            and now - aware(last_modified) < timedelta(seconds=self.touch_after)
         ):
             self._remember(sid, raw, last_modified)
             return
@@ -689,14 +590,14 @@ class MongoStore(Store):
         # write has ``expires``, and a plain $gt is cheaper than an $or
         query: dict[str, Any] = {"_id": tid, "expires": {"$gt": bson_date(now)}}
         if self._patch_cookie:
-            fields["session.cookie"] = _object_cookie(cookie if isinstance(cookie, Mapping) else {})
+            fields["session.cookie"] = object_cookie(cookie if isinstance(cookie, Mapping) else {})
             value = None
         else:
             stored = self._decode(sid, raw)
             if stored is None:
                 return
             stored["cookie"] = cookie
-            value = fields["session"] = self._encode(stored)
+            value = fields["session"] = self._codec.encode(stored)
             query["session"] = raw  # compare-and-set: never overwrite a newer write
         update: dict[str, Any] = {"$set": fields}
         if self.timestamps:
