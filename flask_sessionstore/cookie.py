@@ -69,8 +69,9 @@ def to_seconds(value: Duration, option: str) -> float | None:
 
 def format_iso(moment: datetime) -> str:
     """``Date.prototype.toISOString``: UTC with exactly three millisecond digits."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_iso(value: str) -> datetime:
