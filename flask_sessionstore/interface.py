@@ -230,13 +230,7 @@ class ServerSessionInterface(SessionInterface):
             persistent=cookie.expires is not None,
         )
         if should_save(outcome, options):
-            if session._from_store and session._origin_id == sid:
-                origin = session._origin
-                changed = [k for k, v in current.items() if k not in origin or origin[k] != v]
-                removed = [k for k in origin if k not in current]
-                store.merge(sid, stored_form(cookie, current), changed, removed)
-            else:
-                store.set(sid, stored_form(cookie, current))
+            session.write(current)
         elif should_touch(outcome, options):
             store.touch(sid, stored_form(cookie, current))
 

@@ -220,9 +220,26 @@ class ServerSession(SessionMixin):
         self._writable()
         self.apply_permanence()
         snapshot = dump_data(self._data)
-        self._store.set(self._id, stored_form(self.cookie, snapshot))
+        self.write(snapshot)
         self._saved_id, self._saved = self._id, snapshot
         return self
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Store ``data`` (the JSON-ready form of the data) with the cookie.
+
+        A session loaded from the store under the same ID is written with
+        :meth:`Store.merge` (only the keys this request changed or removed),
+        so concurrent requests changing other keys keep their changes; a new
+        or regenerated session is written whole with :meth:`Store.set`.
+        """
+        stored = stored_form(self.cookie, data)
+        if self._from_store and self._origin_id == self._id:
+            origin = self._origin
+            changed = [k for k, v in data.items() if k not in origin or origin[k] != v]
+            removed = [k for k in origin if k not in data]
+            self._store.merge(self._id, stored, changed, removed)
+        else:
+            self._store.set(self._id, stored)
 
     def touch(self) -> ServerSession:
         """Reset ``cookie.expires`` to now + ``cookie.original_max_age``."""

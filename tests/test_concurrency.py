@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 
+import pytest
 from flask import Flask, session
 
-from flask_sessionstore import ServerSession
-from tests.conftest import RecordingStore
+from flask_sessionstore import MongoStore, ServerSession, Store
+from tests.mongo_server import secantus_uri
+
+__all__ = ["secantus_uri"]  # the fixture, imported for pytest
+
+
+@pytest.fixture(params=["memory", "mongo"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Every test here runs against MemoryStore and against MongoStore on a real
+    wire-protocol server (mongomock is not thread-safe, so it cannot judge races)."""
+    if request.param == "memory":
+        from tests.conftest import RecordingStore
+
+        return RecordingStore()
+    uri = request.getfixturevalue("secantus_uri")
+    return MongoStore(mongo_url=uri, db_name="concurrency", collection_name=uuid.uuid4().hex)
 
 
 def _open(app: Flask, cookie: str) -> tuple[ServerSession, object]:
@@ -20,7 +36,7 @@ def _open(app: Flask, cookie: str) -> tuple[ServerSession, object]:
 
 
 def test_overlapping_requests_changing_different_keys_keep_both(
-    make_app: Callable[..., Flask], store: RecordingStore
+    make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
 
@@ -50,7 +66,7 @@ def test_overlapping_requests_changing_different_keys_keep_both(
 
 
 def test_removal_in_one_request_survives_a_concurrent_change(
-    make_app: Callable[..., Flask], store: RecordingStore
+    make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
 
@@ -77,7 +93,7 @@ def test_removal_in_one_request_survives_a_concurrent_change(
 
 
 def test_many_threads_incrementing_distinct_keys_lose_nothing(
-    make_app: Callable[..., Flask], store: RecordingStore
+    make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
 
@@ -108,3 +124,26 @@ def test_many_threads_incrementing_distinct_keys_lose_nothing(
     assert {key: data[key] for key in data if key.startswith("k")} == {
         f"k{i}": 20 for i in range(6)
     }
+
+
+def test_logout_in_another_tab_wins_over_a_concurrent_change(
+    make_app: Callable[..., Flask], store: Store
+) -> None:
+    app = make_app()
+
+    @app.get("/start")
+    def start() -> str:
+        session["user"] = "alice"
+        return "ok"
+
+    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
+    changer, changer_ctx = _open(app, cookie)
+    changer["cart"] = ["book"]  # loads the session, then changes it...
+    logout, logout_ctx = _open(app, cookie)
+    logout.destroy()  # ...while another tab logs out
+    app.session_interface.save_session(app, logout, app.response_class())
+    app.session_interface.save_session(app, changer, app.response_class())
+    logout_ctx.pop()  # type: ignore[attr-defined]
+    changer_ctx.pop()  # type: ignore[attr-defined]
+
+    assert store.get(changer.id) is None  # the change does not bring the session back

@@ -76,8 +76,11 @@ class Store(abc.ABC):
         ``removed`` are deleted and the cookie is replaced; every other key
         keeps what the store holds now, so two requests of one session that
         change different keys at the same time both keep their change
-        (express and Flask-Session lose one of them).  The default writes
-        the whole session with :meth:`set` (last writer wins).
+        (express and Flask-Session lose one of them).  A session that is no
+        longer stored (destroyed or expired since this request read it) is
+        not written back, so a logout in another tab wins over a concurrent
+        change.  The default writes the whole session with :meth:`set`
+        (last writer wins, and a destroyed session comes back).
         """
         self.set(sid, session)
 

@@ -151,8 +151,7 @@ class MemoryStore(Store):
                 self._reclaim(now)
                 return
         if entry is None:
-            self.set(sid, session)
-            return
+            return  # destroyed or expired since it was read: a logout elsewhere wins
         while True:
             data: dict[str, Any] = json.loads("{" + entry[2] + "}")
             for key in removed:
@@ -161,7 +160,9 @@ class MemoryStore(Store):
             text = _dumps(data)[1:-1]
             with self._lock:
                 current = self._live(sid, now)
-                if current is None or current[2] == entry[2]:
+                if current is None:
+                    return  # destroyed meanwhile: do not bring it back
+                if current[2] == entry[2]:
                     expiry = self._expiry(session, now)
                     self._entries[sid] = (expiry, cookie, text)
                     self._schedule(sid, expiry)

@@ -55,7 +55,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -77,10 +79,7 @@ AUTO_REMOVE_MODES = ("native", "interval", "disabled")
 TTL_INDEX_NAME = "expires_1"
 _TTL_INDEX_KEYS = [("expires", 1)]
 
-_COMPACT = (",", ":")
 _MEMO_SIZE = 32
-# Compare-and-set rounds of merge before it falls back to a plain write.
-_MERGE_ATTEMPTS = 5
 # The server codes of an index that exists with other options or another name.
 _INDEX_CONFLICT_CODES = (85, 86)
 
@@ -502,42 +501,58 @@ class MongoStore(Store):
         thread read: when another request (or a Node app) rewrote the session
         meanwhile, its current version is read again and the keys are applied
         to it, so concurrent requests changing different keys both keep their
-        change.  A session that has vanished is written whole, like :meth:`set`.
+        change.  A session that has vanished (destroyed or expired since it
+        was read) is not written back; an unreadable one is replaced whole.
+        Under contention it retries with a small random back-off; if the
+        session still keeps changing after ``timeout`` seconds it raises
+        (the request fails) rather than overwrite the other writers.
         """
         self._check_touch_after(session)
         tid = self._id(sid)
         remembered = self._recall(sid)
         raw = None if remembered is None else remembered[0]
         first = True
-        for _ in range(_MERGE_ATTEMPTS):
+        deadline = time.monotonic() + self.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 2:
+                if time.monotonic() > deadline:
+                    message = (
+                        f"{self.name}: session {sid[:8]}... kept changing under "
+                        f"{attempt - 1} merge attempts in {self.timeout:g} s; "
+                        "the change was not saved"
+                    )
+                    logger.error(message)
+                    raise RuntimeError(message)
+                # contended: back off a little, at random, before re-reading
+                time.sleep(random.uniform(0, min(0.001 * attempt, 0.05)))
             now = utcnow()
             if first and raw is not None:
                 # Unchanged since this thread read it: the merge is the session itself.
                 first = False
                 value = self._codec.encode(session)
                 if self._write_if_unchanged(tid, raw, value, session, now):
-                    self._remember(sid, value, bson_date(now) if self.touch_after else None)
-                    return
+                    return  # (nothing remembered: only a fresh read may skip the re-read)
                 raw = None
             if raw is None:
                 with self._op("merge") as coll:
                     doc = coll.find_one({"_id": tid, **self._live(now)}, projection={"session": 1})
                 if doc is None:
-                    break
+                    return  # destroyed or expired since it was read: a logout elsewhere wins
                 raw = doc.get("session")
             stored = self._decode(sid, raw)
             if stored is None:
-                break
+                self.set(sid, session)  # unreadable: replace it whole
+                return
             for key in removed:
                 stored.pop(key, None)
             stored.update({key: session[key] for key in changed})
             stored["cookie"] = session.get("cookie")
             value = self._codec.encode(stored)
             if self._write_if_unchanged(tid, raw, value, session, now):
-                self._remember(sid, value, bson_date(now) if self.touch_after else None)
                 return
             raw = None  # rewritten since it was read: merge onto the current version
-        self.set(sid, session)
 
     def _write_if_unchanged(
         self, tid: Any, raw: Any, value: Any, session: StoredSession, now: datetime
