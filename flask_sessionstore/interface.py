@@ -204,8 +204,8 @@ class ServerSessionInterface(SessionInterface):
         if session._destroyed or (
             options.unset == "destroy" and session._cleared and not session._data
         ):
-            if not session._destroyed:
-                store.destroy(sid)
+            if not session._destroyed and (session._from_store or session._saved_id == sid):
+                store.destroy(sid)  # (a session never stored has nothing to remove)
             if session._cookie_sid is not None:
                 self._expire_cookie(cookie, response)
             return
