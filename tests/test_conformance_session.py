@@ -1269,13 +1269,17 @@ def test_store_destroy_error_fails_request(make_app, store, monkeypatch) -> None
     """
 
     def view() -> str:
+        if "n" not in session:
+            session["n"] = 1
+            return "stored"
         session.clear()
         return "session destroyed"
 
     app = express_app(make_app, view, unset="destroy")
     report_errors(app)
+    first = get(app)  # a stored session (one never stored has nothing to destroy)
     monkeypatch.setattr(store, "destroy", boom)
-    response = get(app)
+    response = get(app, cookie=cookie(first))
     assert response.status_code == 500
     assert response.text == "boom!"
 
