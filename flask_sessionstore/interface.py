@@ -13,7 +13,6 @@ Because the store is written here, a redirect can never outrun the save.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -22,31 +21,11 @@ from flask.sessions import SessionInterface, SessionMixin
 
 from .cookie import Cookie
 from .options import SessionOptions, lifetime_seconds, resolve_cookie
-from .serialization import dump_data
-from .session import OutsideCookiePathSession, ServerSession, _same, stored_form
+from .session import OutsideCookiePathSession, RequestOutcome, ServerSession, stored_form
 from .signing import cookie_value, read_cookie, session_id_from_cookie
 
 #: How many verified ``Cookie`` headers an interface remembers (then starts over).
 VERIFIED_CACHE_SIZE = 4096
-
-
-@dataclass
-class RequestOutcome:
-    """The facts express's decision rules look at, for one finished request."""
-
-    #: The ID the browser sent (``cookieId``), None when it sent none valid.
-    cookie_sid: str | None
-    #: The session's ID now (``req.sessionID``).
-    sid: str
-    #: The data differs from the load, or the ID changed (``isModified``).
-    modified: bool
-    #: The data equals a state already written in this request or loaded with
-    #: ``resave=False`` (``isSaved``); None when there is no such state (``savedHash`` unset).
-    saved: bool | None
-    #: An explicit ``save()`` in this request already wrote exactly this state.
-    written: bool
-    #: The cookie has an expiry (not a browser-session cookie).
-    persistent: bool
 
 
 def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
@@ -190,7 +169,7 @@ class ServerSessionInterface(SessionInterface):
         """Save, touch or destroy the session and decide on ``Set-Cookie``."""
         if not isinstance(session, ServerSession):
             return
-        if not session._loaded:
+        if not session.loaded:
             if session.accessed:
                 vary_on_cookie(response)
             return  # never used: no store call, no cookie
@@ -198,41 +177,20 @@ class ServerSessionInterface(SessionInterface):
         vary_on_cookie(response)
         options = self.options
         store = options.store
-        sid = session._id
-        cookie = session.cookie
 
-        if session._destroyed or (
-            options.unset == "destroy" and session._cleared and not session._data
-        ):
-            if not session._destroyed and (session._from_store or session._saved_id == sid):
-                store.destroy(sid)  # (a session never stored has nothing to remove)
-            if session._cookie_sid is not None:
-                self._expire_cookie(cookie, response)
+        if session.destroyed or (options.unset == "destroy" and session.emptied):
+            if not session.destroyed and session.was_stored:
+                store.destroy(session.id)  # (a session never stored has nothing to remove)
+            if session.cookie_id is not None:
+                self._expire_cookie(session.cookie, response)
             return
 
-        session.apply_permanence()
-        cookie.touch()
-        current = dump_data(session._data)
-        unchanged = session._origin_id == sid and _same(current, session._origin)
-        written = session._saved_id == sid and session._saved is not None
-        if written:
-            saved: bool | None = _same(current, session._saved or {})
-        elif not options.resave and session._from_store:
-            saved = unchanged
-        else:
-            saved = None
-        outcome = RequestOutcome(
-            cookie_sid=session._cookie_sid,
-            sid=sid,
-            modified=session._force_modified or not unchanged,
-            saved=saved,
-            written=bool(written and saved),
-            persistent=cookie.expires is not None,
-        )
+        outcome = session.outcome(options.resave)
+        sid, cookie = outcome.sid, session.cookie
         if should_save(outcome, options):
-            session.write(current)
+            session.write(outcome.data)
         elif should_touch(outcome, options):
-            store.touch(sid, stored_form(cookie, current))
+            store.touch(sid, stored_form(cookie, outcome.data))
 
         if should_set_cookie(outcome, options):
             if cookie.secure and not is_secure(request, options.proxy):

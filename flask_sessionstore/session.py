@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from flask.sessions import NullSession, SessionMixin
@@ -28,6 +29,27 @@ IdentityFactory = Callable[[], "tuple[str, Cookie]"]
 
 #: The top-level key under which the stored form keeps the cookie.
 COOKIE_KEY = "cookie"
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """The facts express's decision rules look at, for one finished request."""
+
+    #: The ID the browser sent (``cookieId``), None when it sent none valid.
+    cookie_sid: str | None
+    #: The session's ID now (``req.sessionID``).
+    sid: str
+    #: The data differs from the load, or the ID changed (``isModified``).
+    modified: bool
+    #: The data equals a state already written in this request or loaded with
+    #: ``resave=False`` (``isSaved``); None when there is no such state (``savedHash`` unset).
+    saved: bool | None
+    #: An explicit ``save()`` in this request already wrote exactly this state.
+    written: bool
+    #: The cookie has an expiry (not a browser-session cookie).
+    persistent: bool
+    #: The data in its JSON-ready form, as it would be stored.
+    data: dict[str, Any]
 
 
 class OutsideCookiePathSession(NullSession):
@@ -165,6 +187,63 @@ class ServerSession(SessionMixin):
     @modified.setter
     def modified(self, value: bool) -> None:
         self._force_modified = bool(value)
+
+    # -- the state the end of the request looks at -----------------------------
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the session was used (and so loaded) in this request."""
+        return self._loaded
+
+    @property
+    def cookie_id(self) -> str | None:
+        """The verified session ID the browser sent, or None (express's ``cookieId``)."""
+        return self._cookie_sid
+
+    @property
+    def destroyed(self) -> bool:
+        """Whether :meth:`destroy` was called (and no :meth:`regenerate` after it)."""
+        return self._destroyed
+
+    @property
+    def emptied(self) -> bool:
+        """Whether the view called ``clear()`` and left the session empty."""
+        return self._cleared and not self._data
+
+    @property
+    def was_stored(self) -> bool:
+        """Whether the store may hold this session (loaded from it, or saved now)."""
+        return self._from_store or self._saved_id == self._id
+
+    def outcome(self, resave: bool) -> RequestOutcome:
+        """Finish the request's view of the session: the facts for express's rules.
+
+        Applies permanence, touches the cookie (express does this at the end
+        of every request that has a session) and snapshots the data once.
+        ``resave=False`` counts a session loaded unchanged as already saved.
+        """
+        self.apply_permanence()
+        cookie = self.cookie
+        cookie.touch()
+        sid = self._id
+        current = dump_data(self._data)
+        unchanged = self._origin_id == sid and _same(current, self._origin)
+        written = self._saved_id == sid and self._saved is not None
+        if written:
+            saved: bool | None = _same(current, self._saved or {})
+        elif not resave and self._from_store:
+            saved = unchanged
+        else:
+            saved = None
+        return RequestOutcome(
+            cookie_sid=self._cookie_sid,
+            sid=sid,
+            modified=self._force_modified or not unchanged,
+            saved=saved,
+            written=bool(written and saved),
+            persistent=cookie.expires is not None,
+            data=current,
+        )
 
     # -- express methods ------------------------------------------------------
 
