@@ -122,6 +122,25 @@ def check_cookie(value: Any, base: Mapping[str, Any]) -> CookieOption:
     return validate_cookie_options(merged, "cookie")
 
 
+def check_touch_after(store: Store, cookie: CookieOption) -> None:
+    """Refuse a store ``touch_after`` that is not shorter than the cookie's ``max_age``.
+
+    Such a store would let active users' sessions expire in the database while
+    their cookie is still valid (connect-mongo accepts it silently).  Checked
+    at start-up when both are known; the store checks each session as well.
+    """
+    touch_after = getattr(store, "touch_after", 0) or 0
+    if not touch_after or callable(cookie):
+        return
+    max_age = to_seconds(cookie.get("max_age"), "cookie['max_age']")
+    if max_age is not None and touch_after >= max_age:
+        raise ValueError(
+            f"the store's touch_after ({touch_after:g} s) must be shorter than the "
+            f"cookie max_age ({max_age:g} s), or active sessions expire in the store "
+            "while their cookie is still valid"
+        )
+
+
 def resolve_cookie(option: CookieOption, request: Request) -> Mapping[str, Any]:
     """The cookie options for ``request``, calling and validating a callable option."""
     if callable(option):
@@ -155,6 +174,7 @@ def build_options(app: Flask, keywords: Mapping[str, Any]) -> SessionOptions:
         raise ValueError(f"name must be a cookie name (an RFC 6265 token), not {name!r}")
 
     cookie = check_cookie(pick("cookie", "SESSION_COOKIE", {}), config_cookie(app))
+    check_touch_after(store, cookie)
 
     genid = pick("genid", "SESSION_GENID", default_genid)
     if not callable(genid):

@@ -153,3 +153,14 @@ def test_expires_option_sets_original_max_age() -> None:
     with app.test_request_context():
         assert session.cookie.expires == expires
         assert session.cookie.original_max_age == pytest.approx(3600, abs=2)
+
+
+def test_touch_after_not_shorter_than_max_age_fails_at_init_app() -> None:
+    import mongomock
+
+    from flask_sessionstore import MongoStore
+
+    store = MongoStore(mongomock.MongoClient(), touch_after=3600)
+    with pytest.raises(ValueError, match=r"touch_after \(3600 s\) must be shorter than"):
+        SessionStore(_app(), store=store, cookie={"max_age": 600})
+    SessionStore(_app(), store=store, cookie={"max_age": 7200})  # shorter: fine
