@@ -5,6 +5,10 @@ The MAC is HMAC-SHA256 keyed with the raw secret, encoded with the *standard*
 base64 alphabet and stripped of ``=`` padding.  The whole value is URL-encoded
 the way JavaScript's ``encodeURIComponent`` does it, so a cookie written by an
 Express app with the same secret and name is accepted here, and the reverse.
+
+itsdangerous is not used on purpose: its signatures are URL-safe base64 over
+a derived key, which express-session cannot read.  The format is a few lines
+of :mod:`hmac` instead.
 """
 
 from __future__ import annotations
