@@ -30,6 +30,11 @@ _READS_REMEMBERED = 64
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
+def _data_text(session: StoredSession) -> str:
+    """The session's data as JSON object members, without the braces and the cookie."""
+    return _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+
+
 class MemoryStore(Store):
     """In-memory session store (express-session's ``MemoryStore``, without its leak).
 
@@ -86,6 +91,12 @@ class MemoryStore(Store):
                 self._scheduled[sid] = entry[0]
                 heapq.heappush(heap, (entry[0], sid))
 
+    def _put(self, sid: str, session: StoredSession, cookie: str, data: str, now: float) -> None:
+        expiry = self._expiry(session, now)
+        self._entries[sid] = (expiry, cookie, data)
+        self._schedule(sid, expiry)
+        self._reclaim(now)
+
     def _live(self, sid: str, now: float) -> tuple[float, str, str] | None:
         entry = self._entries.get(sid)
         if entry is not None and entry[0] <= now:
@@ -120,13 +131,10 @@ class MemoryStore(Store):
     def set(self, sid: str, session: StoredSession) -> None:
         """Store a JSON copy of ``session`` under ``sid``."""
         cookie = _dumps(session.get("cookie"))
-        data = _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+        data = _data_text(session)
         now = time.time()
         with self._lock:
-            expiry = self._expiry(session, now)
-            self._entries[sid] = (expiry, cookie, data)
-            self._schedule(sid, expiry)
-            self._reclaim(now)
+            self._put(sid, session, cookie, data, now)
 
     def merge(
         self,
@@ -140,15 +148,12 @@ class MemoryStore(Store):
         now = time.time()
         read = self._reads.__dict__.pop(sid, None)
         cookie = _dumps(session.get("cookie"))
+        text = _data_text(session) if read is not None else ""
         with self._lock:
             entry = self._live(sid, now)
             if entry is not None and entry[2] is read:
                 # nobody wrote since this thread read it: the merge is the session itself
-                text = _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
-                expiry = self._expiry(session, now)
-                self._entries[sid] = (expiry, cookie, text)
-                self._schedule(sid, expiry)
-                self._reclaim(now)
+                self._put(sid, session, cookie, text, now)
                 return
         if entry is None:
             return  # destroyed or expired since it was read: a logout elsewhere wins
@@ -163,10 +168,7 @@ class MemoryStore(Store):
                 if current is None:
                     return  # destroyed meanwhile: do not bring it back
                 if current[2] == entry[2]:
-                    expiry = self._expiry(session, now)
-                    self._entries[sid] = (expiry, cookie, text)
-                    self._schedule(sid, expiry)
-                    self._reclaim(now)
+                    self._put(sid, session, cookie, text, now)
                     return
                 entry = current  # another request wrote meanwhile: merge onto that
 
@@ -177,10 +179,7 @@ class MemoryStore(Store):
         with self._lock:
             entry = self._live(sid, now)
             if entry is not None:
-                expiry = self._expiry(session, now)
-                self._entries[sid] = (expiry, cookie, entry[2])
-                self._schedule(sid, expiry)
-            self._reclaim(now)
+                self._put(sid, session, cookie, entry[2], now)
 
     def destroy(self, sid: str) -> None:
         """Remove the session stored under ``sid`` (missing is fine)."""
