@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask, request, session
 
 from flask_sessionstore import MongoStore, ServerSession, Store
 from tests.mongo_server import secantus_uri
@@ -27,37 +28,43 @@ def store(request: pytest.FixtureRequest) -> Store:
     return MongoStore(mongo_url=uri, db_name="concurrency", collection_name=uuid.uuid4().hex)
 
 
-def _open(app: Flask, cookie: str) -> tuple[ServerSession, object]:
-    ctx = app.test_request_context(headers={"Cookie": cookie})
-    ctx.push()
-    opened = session._get_current_object()  # type: ignore[attr-defined]
+def _start(app: Flask, **data: Any) -> str:
+    """Store a session holding ``data``; return the ``Cookie`` pair that sends it."""
+    with app.test_request_context():
+        opened = app.session_interface.open_session(app, request)
+        assert isinstance(opened, ServerSession)
+        opened.update(data)
+        response = app.response_class()
+        app.session_interface.save_session(app, opened, response)
+    return str(response.headers["Set-Cookie"].split(";")[0])
+
+
+def _open(app: Flask, cookie: str) -> ServerSession:
+    """The session of a request carrying ``cookie``; it loads on first use."""
+    with app.test_request_context(headers={"Cookie": cookie}):
+        opened = app.session_interface.open_session(app, request)
     assert isinstance(opened, ServerSession)
-    return opened, ctx
+    return opened
+
+
+def _finish(app: Flask, *sessions: ServerSession) -> None:
+    """End the requests, saving their sessions in the order given."""
+    for opened in sessions:
+        with app.test_request_context():
+            app.session_interface.save_session(app, opened, app.response_class())
 
 
 def test_overlapping_requests_changing_different_keys_keep_both(
     make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
-
-    @app.get("/start")
-    def start() -> str:
-        session["cart"] = []
-        session["theme"] = "light"
-        return "ok"
-
-    response = app.test_client().get("/start")
-    cookie = response.headers["Set-Cookie"].split(";")[0]
+    cookie = _start(app, cart=[], theme="light")
 
     # two requests load the same session before either saves
-    first, first_ctx = _open(app, cookie)
-    second, second_ctx = _open(app, cookie)
+    first, second = _open(app, cookie), _open(app, cookie)
     first["cart"] = ["book"]
     second["theme"] = "dark"
-    app.session_interface.save_session(app, first, app.response_class())
-    app.session_interface.save_session(app, second, app.response_class())
-    second_ctx.pop()  # type: ignore[attr-defined]
-    first_ctx.pop()  # type: ignore[attr-defined]
+    _finish(app, first, second)
 
     stored = store.get(first.id)
     assert stored is not None
@@ -69,22 +76,11 @@ def test_removal_in_one_request_survives_a_concurrent_change(
     make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
-
-    @app.get("/start")
-    def start() -> str:
-        session["user"] = "alice"
-        session["n"] = 1
-        return "ok"
-
-    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
-    first, first_ctx = _open(app, cookie)
-    second, second_ctx = _open(app, cookie)
+    cookie = _start(app, user="alice", n=1)
+    first, second = _open(app, cookie), _open(app, cookie)
     del first["user"]
     second["n"] = 2
-    app.session_interface.save_session(app, first, app.response_class())
-    app.session_interface.save_session(app, second, app.response_class())
-    second_ctx.pop()  # type: ignore[attr-defined]
-    first_ctx.pop()  # type: ignore[attr-defined]
+    _finish(app, first, second)
 
     stored = store.get(first.id)
     assert stored is not None
@@ -96,18 +92,12 @@ def test_many_threads_incrementing_distinct_keys_lose_nothing(
     make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
-
-    @app.get("/start")
-    def start() -> str:
-        session["start"] = True
-        return "ok"
+    cookie = _start(app, start=True)
 
     @app.get("/hit/<key>")
     def hit(key: str) -> str:
         session[key] = session.get(key, 0) + 1
         return "ok"
-
-    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
 
     def worker(key: str) -> None:
         client = app.test_client(use_cookies=False)
@@ -130,20 +120,11 @@ def test_logout_in_another_tab_wins_over_a_concurrent_change(
     make_app: Callable[..., Flask], store: Store
 ) -> None:
     app = make_app()
-
-    @app.get("/start")
-    def start() -> str:
-        session["user"] = "alice"
-        return "ok"
-
-    cookie = app.test_client().get("/start").headers["Set-Cookie"].split(";")[0]
-    changer, changer_ctx = _open(app, cookie)
+    cookie = _start(app, user="alice")
+    changer = _open(app, cookie)
     changer["cart"] = ["book"]  # loads the session, then changes it...
-    logout, logout_ctx = _open(app, cookie)
+    logout = _open(app, cookie)
     logout.destroy()  # ...while another tab logs out
-    app.session_interface.save_session(app, logout, app.response_class())
-    app.session_interface.save_session(app, changer, app.response_class())
-    logout_ctx.pop()  # type: ignore[attr-defined]
-    changer_ctx.pop()  # type: ignore[attr-defined]
+    _finish(app, logout, changer)
 
     assert store.get(changer.id) is None  # the change does not bring the session back
