@@ -21,7 +21,7 @@ from flask.sessions import SessionInterface, SessionMixin
 
 from .cookie import Cookie
 from .options import SessionOptions, lifetime_seconds, resolve_cookie
-from .session import OutsideCookiePathSession, RequestOutcome, ServerSession, stored_form
+from .session import OutsideCookiePathSession, RequestOutcome, ServerSession
 from .signing import cookie_value, read_cookie, session_id_from_cookie
 
 #: How many verified ``Cookie`` headers an interface remembers (then starts over).
@@ -176,11 +176,10 @@ class ServerSessionInterface(SessionInterface):
         # the session was used, so the response depends on the Cookie header
         vary_on_cookie(response)
         options = self.options
-        store = options.store
 
         if session.destroyed or (options.unset == "destroy" and session.emptied):
             if not session.destroyed and session.was_stored:
-                store.destroy(session.id)  # (a session never stored has nothing to remove)
+                session.destroy()  # (a session never stored has nothing to remove)
             if session.cookie_id is not None:
                 self._expire_cookie(session.cookie, response)
             return
@@ -190,7 +189,7 @@ class ServerSessionInterface(SessionInterface):
         if should_save(outcome, options):
             session.write(outcome.data)
         elif should_touch(outcome, options):
-            store.touch(sid, stored_form(cookie, outcome.data))
+            session.refresh(outcome.data)
 
         if should_set_cookie(outcome, options):
             if cookie.secure and not is_secure(request, options.proxy):

@@ -303,6 +303,10 @@ class ServerSession(SessionMixin):
         self._saved_id, self._saved = self._id, snapshot
         return self
 
+    def refresh(self, data: dict[str, Any]) -> None:
+        """Refresh the stored expiry (and cookie) without rewriting the data (``Store.touch``)."""
+        self._store.touch(self._id, stored_form(self.cookie, data))
+
     def write(self, data: dict[str, Any]) -> None:
         """Store ``data`` (the JSON-ready form of the data) with the cookie.
 
