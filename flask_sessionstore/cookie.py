@@ -9,7 +9,6 @@ milliseconds in the stored form, as express stores them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Union
@@ -21,27 +20,9 @@ Duration = Union[int, float, timedelta, None]
 #: ``same_site`` values once validated.
 SameSite = Union[Literal["lax", "strict", "none"], bool, None]
 
-COOKIE_OPTION_NAMES = frozenset(
-    {
-        "max_age",
-        "expires",
-        "path",
-        "domain",
-        "http_only",
-        "secure",
-        "same_site",
-        "partitioned",
-        "priority",
-    }
-)
+#: The attributes that come from the current options, not from the stored session.
+ATTRIBUTE_NAMES = ("path", "domain", "http_only", "secure", "same_site", "partitioned", "priority")
 
-_DOMAIN = re.compile(
-    r"^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
-    re.IGNORECASE,
-)
-_PATH = re.compile(r"^[\x20-\x3A\x3D-\x7E]*$")
-_SAME_SITE_VALUES = ("lax", "strict", "none", "auto", True, False, None)
-_PRIORITIES = ("low", "medium", "high")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -82,68 +63,12 @@ def parse_iso(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def validate_cookie_options(options: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Check cookie options and return them normalized.
-
-    ``source`` names where they came from (``cookie`` or a config key) so the
-    error says what to fix.  Unknown keys and bad values raise ``ValueError``
-    (``TypeError`` for a wrong type), naming the key and the accepted values.
-    """
-    if not isinstance(options, Mapping):
-        raise TypeError(f"{source} must be a dict or a callable, not {options!r}")
-    unknown = sorted(set(options) - COOKIE_OPTION_NAMES)
-    if unknown:
-        raise ValueError(
-            f"{source} has unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"accepted keys are {', '.join(sorted(COOKIE_OPTION_NAMES))}"
-        )
-    result = dict(options)
-    if "max_age" in result:
-        to_seconds(result["max_age"], f"{source}['max_age']")
-    expires = result.get("expires")
-    if expires is not None and (not isinstance(expires, datetime) or expires.tzinfo is None):
-        raise ValueError(f"{source}['expires'] must be an aware datetime or None, not {expires!r}")
-    path = result.get("path", "/")
-    if not isinstance(path, str) or not path.startswith("/") or not _PATH.match(path):
-        raise ValueError(
-            f"{source}['path'] must be a string starting with '/' made of printable "
-            f"characters other than ';', not {path!r}"
-        )
-    domain = result.get("domain")
-    if domain is not None and (not isinstance(domain, str) or not _DOMAIN.match(domain)):
-        raise ValueError(f"{source}['domain'] is not a valid cookie domain: {domain!r}")
-    for flag in ("http_only", "partitioned"):
-        if flag in result and not isinstance(result[flag], (bool, type(None))):
-            raise TypeError(f"{source}[{flag!r}] must be True or False, not {result[flag]!r}")
-    secure = result.get("secure")
-    if secure is not None and not isinstance(secure, bool) and secure != "auto":
-        raise ValueError(f"{source}['secure'] must be True, False, None or 'auto', not {secure!r}")
-    same_site = result.get("same_site")
-    if isinstance(same_site, str):
-        same_site = result["same_site"] = same_site.lower()
-    if not any(
-        same_site is v or (isinstance(v, str) and same_site == v) for v in _SAME_SITE_VALUES
-    ):
-        raise ValueError(
-            f"{source}['same_site'] must be 'lax', 'strict', 'none', 'auto', True, "
-            f"False or None, not {options['same_site']!r}"
-        )
-    priority = result.get("priority")
-    if priority is not None:
-        if not isinstance(priority, str) or priority.lower() not in _PRIORITIES:
-            raise ValueError(
-                f"{source}['priority'] must be 'low', 'medium', 'high' or None, not {priority!r}"
-            )
-        result["priority"] = priority.lower()
-    return result
-
-
 class Cookie:
     """The session cookie of one session (express-session's ``Cookie``).
 
-    Its attributes are persisted with the session, so a loaded session keeps
-    the attributes it was created with even after the app's cookie options
-    change (as in express, which avoids browsers rejecting a changed cookie).
+    Its attributes are stored with the session (express's JSON form), but a
+    loaded session takes the app's current options (:meth:`adopt_attributes`);
+    only its expiry comes from the store.
     """
 
     __slots__ = (
@@ -272,6 +197,30 @@ class Cookie:
         else:
             self._expires = utcnow() + timedelta(seconds=seconds)
             self.original_max_age = seconds
+
+    def adopt_attributes(self, current: Cookie) -> bool:
+        """Take the attributes (not the expiry) of ``current``; True if any differed.
+
+        A loaded session's cookie gets the app's current options this way,
+        so a redeploy that tightens ``same_site`` or ``secure`` reaches
+        browsers that already hold a session.
+        """
+        changed = False
+        for name in ATTRIBUTE_NAMES:
+            value = getattr(current, name)
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
+
+    def cap(self, latest: datetime) -> None:
+        """Make :attr:`expires` no later than ``latest`` (an absolute timeout).
+
+        :attr:`original_max_age` is kept, so a later touch renews as before
+        and is capped again.  A browser-session cookie stays one.
+        """
+        if self._expires is not None and self._expires > latest:
+            self._expires = latest
 
     def touch(self) -> None:
         """Reset :attr:`expires` to now + :attr:`original_max_age` (in memory only)."""

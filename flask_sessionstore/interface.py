@@ -7,25 +7,47 @@ hands back a lazily loaded :class:`~flask_sessionstore.ServerSession`.
 before a byte of the response is sent: it decides, with express's rules
 (:func:`should_save`, :func:`should_touch`, :func:`should_set_cookie`),
 whether to write or touch the store and whether to send ``Set-Cookie``.
-Because the store is written here, a redirect can never outrun the save.
+Because the store is written here, a redirect can never outrun the save, and
+a failed save turns the response into a 503: a lost save is never reported
+as success.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 
+from .accounts import enforce_session_limit
 from .cookie import Cookie
-from .options import SessionOptions, lifetime_seconds, resolve_cookie
-from .session import OutsideCookiePathSession, RequestOutcome, ServerSession
+from .errors import SessionUnavailable
+from .options import SessionOptions, lifetime_seconds
+from .records import USER_AGENT_LIMIT
+from .serialization import Tagger
+from .session import (
+    OutsideCookiePathSession,
+    RequestOutcome,
+    ServerSession,
+    SessionPolicy,
+    Visit,
+)
 from .signing import cookie_value, read_cookie, session_id_from_cookie
 
-#: How many verified ``Cookie`` headers an interface remembers (then starts over).
+#: How many verified cookie values an interface remembers (then starts over).
 VERIFIED_CACHE_SIZE = 4096
+#: Longer cookie values are verified every time, never remembered.
+VERIFIED_VALUE_LIMIT = 256
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+class InsecureCookieWarning(UserWarning):
+    """A Secure session cookie was withheld because the request was not secure."""
+
+
+_warned_insecure = False
 
 
 def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
@@ -39,8 +61,12 @@ def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
 def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
     """Express's ``shouldTouch``: refresh the stored expiry without a full write?
 
-    Unlike express, not after an explicit ``save()`` of the same state.
+    Unlike express, not after an explicit ``save()`` of the same state, and
+    not for a silent request (section 9) unless the stored cookie attributes
+    are out of date.
     """
+    if outcome.silent and not outcome.attributes_changed:
+        return False
     return (
         outcome.cookie_sid == outcome.sid
         and not outcome.written
@@ -48,11 +74,22 @@ def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
     )
 
 
-def should_set_cookie(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """Express's ``shouldSetCookie``: send ``Set-Cookie`` on this response?"""
+def should_set_cookie(
+    outcome: RequestOutcome, options: SessionOptions, refresh_each_request: bool
+) -> bool:
+    """Express's ``shouldSetCookie``, plus Flask's ``SESSION_REFRESH_EACH_REQUEST``.
+
+    Also when the stored cookie attributes differ from the current options
+    (so a tightened ``same_site`` reaches the browser); never a rolling or
+    refresh cookie for a silent request.
+    """
     if outcome.cookie_sid != outcome.sid:
         return options.save_uninitialized or outcome.modified
-    return options.rolling or (outcome.persistent and outcome.modified)
+    if outcome.attributes_changed or (outcome.persistent and outcome.modified):
+        return True
+    if outcome.silent:
+        return False
+    return options.rolling or (refresh_each_request and outcome.permanent)
 
 
 def is_secure(req: Request, proxy: bool | None) -> bool:
@@ -87,17 +124,30 @@ def vary_on_cookie(response: Response) -> None:
 
 
 def raw_path(req: Request) -> str:
-    """The undecoded request path, mount prefix included, without the query."""
+    """The path as the browser sent it, undecoded, mount prefix included, no query.
+
+    A proxy that strips a mount prefix (``ProxyFix(x_prefix=1)``, or the test
+    client's ``base_url``) leaves it only in ``SCRIPT_NAME``, so it is put
+    back in front of the path the server saw.
+    """
     environ = req.environ
+    script = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=_PATH_SAFE)
     uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if uri:
         if not uri.startswith("/"):
             uri = urlsplit(uri).path
         path: str = uri.partition("?")[0]
+        if script and not (path == script or path.startswith(script + "/")):
+            path = script + path
     else:
-        joined = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        path = quote(joined.encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+        info = environ.get("PATH_INFO", "")
+        path = script + quote(info.encode("latin-1"), safe=_PATH_SAFE)
     return path or "/"
+
+
+def on_path(path: str, cookie_path: str) -> bool:
+    """Whether ``path`` is under the cookie ``path`` (express's prefix test)."""
+    return cookie_path == "/" or path.startswith(cookie_path)
 
 
 class ServerSessionInterface(SessionInterface):
@@ -108,13 +158,24 @@ class ServerSessionInterface(SessionInterface):
 
     null_session_class = OutsideCookiePathSession
 
-    def __init__(self, options: SessionOptions) -> None:
+    def __init__(self, options: SessionOptions, app: Flask) -> None:
         self.options = options
-        #: ``Cookie`` header -> the session ID it verified to.  Parsing, URL
-        #: decoding and the HMAC are skipped for a header seen before; the
-        #: mapping is a pure function of the header (the secrets are fixed),
-        #: so caching it cannot accept anything that would not verify.
+        self.policy = SessionPolicy(
+            store=options.store,
+            tagger=Tagger(options.secrets),
+            user_key=options.user_key,
+            track_client=options.track_client,
+            timeouts=options.timeouts,
+            permanent_lifetime=lambda: lifetime_seconds(app),
+        )
+        #: Our cookie's value -> the session ID it verified to.  URL decoding
+        #: and the HMAC are skipped for a value seen before; the mapping is a
+        #: pure function of the value (the secrets are fixed), so caching it
+        #: cannot accept anything that would not verify.
         self.verified_ids: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<ServerSessionInterface {self.options!r}>"
 
     # -- open ---------------------------------------------------------------
 
@@ -125,33 +186,29 @@ class ServerSessionInterface(SessionInterface):
         is outside the cookie ``path``: no store call, no cookie.
         """
         options = self.options
-        cookie_options = resolve_cookie(options.cookie, request)
-        cookie_path = cookie_options.get("path", "/")
-        if cookie_path != "/" and not raw_path(request).startswith(cookie_path):
+        cookie_options = options.cookie.for_request(app, request)
+        if not on_path(raw_path(request), cookie_options.get("path", "/")):
             return None
-        header = request.environ.get("HTTP_COOKIE")
-        cookie_sid = self.verified_ids.get(header) if header else None
-        if cookie_sid is None and header:
-            value = read_cookie(header, options.name)
-            cookie_sid = session_id_from_cookie(value, options.secrets) if value else None
-            if cookie_sid is not None:
+        value = read_cookie(request.environ.get("HTTP_COOKIE"), options.name)
+        cookie_sid = self.verified_ids.get(value) if value else None
+        if cookie_sid is None and value:
+            cookie_sid = session_id_from_cookie(value, options.secrets)
+            if cookie_sid is not None and len(value) <= VERIFIED_VALUE_LIMIT:
                 if len(self.verified_ids) >= VERIFIED_CACHE_SIZE:
                     self.verified_ids.clear()
-                self.verified_ids[header] = cookie_sid
-        return ServerSession(
-            options.store,
-            cookie_sid,
-            lambda: self.new_identity(request, cookie_options),
-            lambda: lifetime_seconds(app),
+                self.verified_ids[value] = cookie_sid
+        agent = request.environ.get("HTTP_USER_AGENT")
+        visit = Visit(
+            cookie_sid=cookie_sid,
+            genid=lambda: options.genid(request),
+            make_cookie=lambda: self.make_cookie(request, cookie_options),
+            ip=request.remote_addr,
+            user_agent=agent[:USER_AGENT_LIMIT] if agent else None,
         )
+        return ServerSession(self.policy, visit)
 
-    def new_identity(
-        self, request: Request, cookie_options: Mapping[str, Any]
-    ) -> tuple[str, Cookie]:
-        """A new session ID from ``genid`` and a cookie from the options, ``'auto'`` resolved."""
-        sid = self.options.genid(request)
-        if not isinstance(sid, str) or not sid:
-            raise TypeError(f"genid must return a non-empty str, it returned {sid!r}")
+    def make_cookie(self, request: Request, cookie_options: Any) -> Cookie:
+        """A cookie from the current options, ``'auto'`` resolved for this request."""
         secure = cookie_options.get("secure")
         same_site = cookie_options.get("same_site")
         if secure == "auto" or same_site == "auto":
@@ -161,7 +218,7 @@ class ServerSessionInterface(SessionInterface):
                 cookie_options["secure"] = secure_request
             if same_site == "auto":
                 cookie_options["same_site"] = "none" if secure_request else "lax"
-        return sid, Cookie.from_options(cookie_options)
+        return Cookie.from_options(cookie_options)
 
     # -- save ---------------------------------------------------------------
 
@@ -169,36 +226,84 @@ class ServerSessionInterface(SessionInterface):
         """Save, touch or destroy the session and decide on ``Set-Cookie``."""
         if not isinstance(session, ServerSession):
             return
+        if session.failure is not None:
+            unavailable(app, response, session.failure)
+            return
+        options = self.options
         if not session.loaded:
             if session.accessed:
                 vary_on_cookie(response)
-            return  # never used: no store call, no cookie
+            if not (options.save_uninitialized and session.cookie_id is None):
+                return  # never used: no store call, no cookie
         # the session was used, so the response depends on the Cookie header
         vary_on_cookie(response)
-        options = self.options
+        try:
+            self._finish(app, session, response)
+        except SessionUnavailable as exc:
+            unavailable(app, response, exc)
 
+    def _finish(self, app: Flask, session: ServerSession, response: Response) -> None:
+        options = self.options
         if session.destroyed or (options.unset == "destroy" and session.emptied):
             if not session.destroyed and session.was_stored:
                 session.destroy()  # (a session never stored has nothing to remove)
             if session.cookie_id is not None:
-                self._expire_cookie(session.cookie, response)
+                cookie = session.cookie
+                self._send(app, response, cookie.serialize_expired(options.name), cookie.secure)
             return
 
+        owner_before = session.stored_owner
         outcome = session.outcome(options.resave)
-        sid, cookie = outcome.sid, session.cookie
         if should_save(outcome, options):
             session.write(outcome.data)
         elif should_touch(outcome, options):
-            session.refresh(outcome.data)
+            session.refresh(outcome.data, force=outcome.attributes_changed)
+        if session.revoked:
+            return  # a logout or revoke elsewhere won: nothing to tell the browser
+        limit = options.max_sessions_per_user
+        owner = session.owner
+        if limit is not None and owner is not None and owner != owner_before:
+            enforce_session_limit(options.store, owner, limit, keep=outcome.sid)
 
-        if should_set_cookie(outcome, options):
-            if cookie.secure and not is_secure(request, options.proxy):
-                app.logger.debug("session cookie not sent: Secure cookie on an insecure request")
-            else:
-                value = cookie_value(sid, options.secrets[0])
-                response.headers.add("Set-Cookie", cookie.serialize(options.name, value))
+        refresh = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
+        if should_set_cookie(outcome, options, refresh):
+            value = cookie_value(outcome.sid, options.secrets[0])
+            cookie = session.cookie
+            self._send(app, response, cookie.serialize(options.name, value), cookie.secure)
 
-    def _expire_cookie(self, cookie: Cookie, response: Response) -> None:
-        if cookie.secure and not is_secure(request, self.options.proxy):
+    def _send(self, app: Flask, response: Response, header: str, secure: Any) -> None:
+        """Add a ``Set-Cookie``, unless the cookie is Secure and the request is not."""
+        if secure and not is_secure(request, self.options.proxy):
+            global _warned_insecure
+            if not _warned_insecure:
+                _warned_insecure = True
+                warnings.warn(
+                    "flask-sessionstore did not send the Secure session cookie: this request "
+                    "is plain http, so the browser would drop it and every request starts a "
+                    "new session. Behind a TLS proxy, wrap the app in werkzeug's ProxyFix "
+                    "(or pass proxy=True); in local development, do not set "
+                    "SESSION_COOKIE_SECURE (or use secure='auto'). Shown once per process.",
+                    InsecureCookieWarning,
+                    stacklevel=2,
+                )
+                app.logger.warning("session cookie not sent: Secure cookie on a plain-http request")
             return
-        response.headers.add("Set-Cookie", cookie.serialize_expired(self.options.name))
+        response.headers.add("Set-Cookie", header)
+
+
+def unavailable(app: Flask, response: Response, exc: SessionUnavailable) -> None:
+    """Turn ``response`` into the app's 503 for ``exc`` (in place: Flask returns it)."""
+    if response.status_code == 503 and "Retry-After" in response.headers:
+        return  # already the error response for this failure
+    try:
+        error = app.make_response(app.handle_http_exception(exc))
+    except Exception:  # an error handler that failed (or used the session): plain 503
+        error = app.make_response(exc)
+    if hasattr(response.response, "close"):
+        response.response.close()
+    response.status = error.status
+    response.headers.clear()
+    response.headers.extend(error.headers)
+    response.headers["Retry-After"] = str(exc.retry_seconds)
+    response.set_data(error.get_data())
+    vary_on_cookie(response)

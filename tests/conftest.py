@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,35 +11,45 @@ from flask import Flask
 from freezegun import freeze_time
 
 from flask_sessionstore import MemoryStore, SessionStore
-from flask_sessionstore.stores.base import StoredSession
+from flask_sessionstore.stores.base import Loaded, StoredSession, Write
 
 SECRET = "keyboard cat"
 
 
 class RecordingStore(MemoryStore):
-    """A MemoryStore that records every call as ``(method, sid)``."""
+    """A MemoryStore that records every call as ``(method, sid)``.
 
-    def __init__(self) -> None:
-        super().__init__()
+    The request path's calls are recorded under express's names: a load is a
+    ``get``, a write a ``set`` and a refresh a ``touch``.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         self.calls: list[tuple[str, str]] = []
 
     def get(self, sid: str) -> StoredSession | None:
         self.calls.append(("get", sid))
         return super().get(sid)
 
+    def load(self, sid: str) -> Loaded | None:
+        self.calls.append(("get", sid))
+        return super().load(sid)
+
     def set(self, sid: str, session: StoredSession) -> None:
         self.calls.append(("set", sid))
         super().set(sid, session)
+
+    def write(self, sid: str, write: Write) -> Loaded | None:
+        self.calls.append(("set", sid))
+        return super().write(sid, write)
 
     def touch(self, sid: str, session: StoredSession) -> None:
         self.calls.append(("touch", sid))
         super().touch(sid, session)
 
-    def merge(
-        self, sid: str, session: StoredSession, changed: Collection[str], removed: Collection[str]
-    ) -> None:
-        self.calls.append(("set", sid))  # a merge is how a loaded session is written
-        super().merge(sid, session, changed, removed)
+    def refresh(self, sid: str, write: Write) -> Loaded | None:
+        self.calls.append(("touch", sid))
+        return super().refresh(sid, write)
 
     def destroy(self, sid: str) -> None:
         self.calls.append(("destroy", sid))
@@ -54,7 +64,7 @@ class RecordingStore(MemoryStore):
 
 @pytest.fixture
 def store() -> RecordingStore:
-    return RecordingStore()
+    return RecordingStore(touch_after=0)  # express touches on every read
 
 
 @pytest.fixture

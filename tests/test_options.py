@@ -10,6 +10,7 @@ from flask import Flask, session
 
 from flask_sessionstore import MemoryStore, SessionStore
 from flask_sessionstore.extension import options_of
+from flask_sessionstore.timeouts import Timeouts
 
 
 def _app(**config: Any) -> Flask:
@@ -56,7 +57,7 @@ def test_bad_option_fails_at_init_app_naming_it(
 
 
 def test_bad_config_value_fails_at_init_app() -> None:
-    with pytest.raises(ValueError, match="unset must be"):
+    with pytest.raises(ValueError, match=r"^SESSION_UNSET must be 'keep' or 'destroy', not 'nope'"):
         SessionStore(_app(SESSION_UNSET="nope"))
 
 
@@ -86,7 +87,10 @@ def test_defaults_are_the_contract_defaults() -> None:
     options = options_of(app)
     assert options.name == "session"
     assert (options.resave, options.rolling, options.save_uninitialized) == (False, False, False)
-    assert options.unset == "keep"
+    assert options.unset == "destroy"  # v2 (Flask's behaviour); v1 was "keep"
+    assert (options.user_key, options.track_client) == ("_user_id", True)
+    assert options.timeouts == Timeouts(None, None)
+    assert options.max_sessions_per_user is None
     assert options.proxy is None
     assert isinstance(options.store, MemoryStore)
     assert "sessionstore" in app.extensions

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 
-from flask_sessionstore import MemoryStore, SessionStore, Store
-from tests.store_contract import Advance, StoreContract, stored
+from flask_sessionstore import MemoryStore, SessionStore, SessionTooLargeError, Store
+from flask_sessionstore.stores.base import Loaded, Write
+from tests.records_contract import SessionStoreContract
+from tests.store_contract import Advance, stored
 
 
-class TestMemoryStoreContract(StoreContract):
+class TestMemoryStoreContract(SessionStoreContract):
     @pytest.fixture
     def contract_store(self) -> Store:
         return MemoryStore()
@@ -128,25 +131,86 @@ def test_mass_expiry_is_reclaimed_in_bounded_batches(
     assert store._entries == {}
 
 
-def test_merge_onto_a_concurrent_write_keeps_both_keys() -> None:
+def _write(store: MemoryStore, sid: str, base: Loaded | None, **changes: Any) -> Loaded | None:
+    """One request's save: ``changes`` applied to what it loaded (``None`` removes a key)."""
+    data = {} if base is None else base.data
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    old = {} if base is None else base.data
+    return store.write(
+        sid,
+        Write(
+            session=stored(**data),
+            base=base,
+            changed=tuple(k for k, v in data.items() if old.get(k, object()) != v),
+            removed=tuple(k for k in old if k not in data),
+        ),
+    )
+
+
+def test_write_merges_onto_a_concurrent_write_keeping_both_keys() -> None:
     store = MemoryStore()
     store.set("sid", stored(a=1, b=1))
-    loaded = store.get("sid")  # this thread reads...
-    assert loaded is not None
-    store.set("sid", stored(a=1, b=2))  # ...someone else writes b...
-    loaded["a"] = 2
-    store.merge("sid", loaded, changed=["a"], removed=[])  # ...and our a is merged onto it
+    mine = store.load("sid")  # this request loads...
+    theirs = store.load("sid")
+    _write(store, "sid", theirs, b=2)  # ...another one writes b...
+    _write(store, "sid", mine, a=2)  # ...and our a is merged onto it
     merged = store.get("sid")
     assert merged is not None
     assert (merged["a"], merged["b"]) == (2, 2)
 
 
-def test_merge_without_concurrent_write_writes_the_session() -> None:
+def test_write_without_concurrent_write_stores_the_session() -> None:
     store = MemoryStore()
     store.set("sid", stored(a=1, gone=True))
-    loaded = store.get("sid")
-    assert loaded is not None
-    del loaded["gone"]
-    loaded["a"] = 5
-    store.merge("sid", loaded, changed=["a"], removed=["gone"])
-    assert store.get("sid") == loaded
+    loaded = store.load("sid")
+    result = _write(store, "sid", loaded, a=5, gone=None)
+    assert result is not None
+    assert store.get("sid") == {"cookie": result.session["cookie"], "a": 5}
+
+
+def test_write_of_a_destroyed_session_is_dropped() -> None:
+    store = MemoryStore()
+    store.set("sid", stored(user="alice"))
+    loaded = store.load("sid")
+    store.destroy("sid")  # a logout in another tab
+    assert _write(store, "sid", loaded, cart=["book"]) is None
+    assert store.get("sid") is None
+
+
+def test_write_of_a_recreated_session_is_dropped() -> None:
+    """No ABA: a session destroyed and stored again under the same ID is a new version."""
+    store = MemoryStore()
+    store.set("sid", stored(user="alice"))
+    loaded = store.load("sid")
+    theirs = store.load("sid")
+    _write(store, "sid", theirs, user=None)  # logout by pop
+    store.set("sid", stored(user="alice"))  # the exact value again
+    result = _write(store, "sid", loaded, n=1)
+    assert result is not None  # merged onto the current version, not a blind overwrite
+    assert store.get("sid") == {"cookie": result.session["cookie"], "user": "alice", "n": 1}
+
+
+def test_destroyed_sessions_do_not_leave_heap_slots_behind() -> None:
+    store = MemoryStore()
+    for i in range(5000):
+        store.set(f"s{i}", stored(max_age=3600))
+        store.destroy(f"s{i}")
+    store.set("last", stored(max_age=3600))
+    assert len(store._entries) == 1
+    assert len(store._heap) < 2100  # rebuilt once stale slots outnumber live ones
+
+
+def test_a_session_over_the_size_limit_is_refused_and_the_stored_copy_kept() -> None:
+    store = MemoryStore(max_session_size=10_000)
+    store.set("sid", stored(small="x"))
+    with pytest.raises(SessionTooLargeError) as caught:
+        store.set("sid", stored(small="x", blob="y" * 20_000, other="z" * 5000))
+    message = str(caught.value)
+    assert "MemoryStore" in message and "9.8 KB" in message
+    assert message.index("'blob'") < message.index("'other'")  # largest first
+    assert caught.value.size > 25_000 and caught.value.limit == 10_000
+    assert store.get("sid") == stored(small="x") | {"cookie": store.get("sid")["cookie"]}

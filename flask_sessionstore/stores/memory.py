@@ -1,38 +1,69 @@
 """``MemoryStore``: a thread-safe in-process store, the default.
 
 Sessions are kept as JSON text, so every read is a fresh copy and nothing a
-view does to a returned dict reaches the store.  Unlike express-session's
-MemoryStore, expired sessions are reclaimed even when nobody reads them again:
-every live entry has one slot in an expiry heap, and each store call first
-removes the entries that are due (amortised O(log n), no full scans).
+view does to a returned dict reaches the store.  Every entry carries a
+version number that changes with each write; a request's save compares it
+with the version it loaded (carried by the request, see
+:class:`~flask_sessionstore.stores.base.Loaded`), so concurrent requests that
+change different keys both keep their change and a destroyed session is
+never written back.  Unlike express-session's MemoryStore, expired sessions
+are reclaimed even when nobody reads them again: every live entry has one
+slot in an expiry heap, and each store call first removes the entries that
+are due (amortised O(log n), no full scans).
 
-It lives in one process: under gunicorn with several workers each worker has
-its own sessions.  Use :class:`~flask_sessionstore.MongoStore` in production.
+The lock is held only for dictionary and heap updates, never while
+serializing, so a big session does not stall other requests.  It lives in one
+process: under gunicorn with several workers each worker has its own
+sessions.  Use :class:`~flask_sessionstore.MongoStore` or
+:class:`~flask_sessionstore.RedisStore` in production.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import threading
 import time
-from collections.abc import Collection
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from ..cookie import Duration, to_seconds
-from .base import Store, StoredSession, stored_expiry
+from ..records import Record, SessionRecord, most_recent_first
+from .base import Loaded, Store, StoredSession, Write, stored_expiry
+from .errors import too_large
 
 #: How many due expiry slots one store call processes at most.
 RECLAIM_BATCH = 1000
-_READS_REMEMBERED = 64
+#: The default ``max_session_size``: MongoDB's document limit, so what works here works there.
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_versions = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    expiry: float  # POSIX timestamp
+    cookie: str  # the cookie's JSON
+    data: str  # the data's JSON object members, without braces
+    version: int
+    record: Record
 
 
 def _data_text(session: StoredSession) -> str:
-    """The session's data as JSON object members, without the braces and the cookie."""
     return _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+
+
+def _decode(entry: _Entry) -> StoredSession:
+    text = '{"cookie":' + entry.cookie + ("," + entry.data if entry.data else "") + "}"
+    result: StoredSession = json.loads(text)
+    return result
+
+
+def _when(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 class MemoryStore(Store):
@@ -41,32 +72,57 @@ class MemoryStore(Store):
     :param ttl: lifetime of sessions whose cookie has no expiry (browser-session
         cookies), renewed by every write and touch; seconds or ``timedelta``.
         express's MemoryStore keeps such sessions forever.
+    :param touch_after: when a read-only request refreshes the expiry: None
+        (automatic, 1 % of the lifetime), 0 (always) or seconds.
+    :param max_session_size: the largest stored session in bytes of JSON
+        (default 16 MB, MongoDB's limit); a bigger one fails its save with
+        :class:`~flask_sessionstore.SessionTooLargeError`.  None: no limit.
     """
 
-    def __init__(self, *, ttl: Duration = timedelta(days=14)) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: Duration = timedelta(days=14),
+        touch_after: Duration = None,
+        max_session_size: int | None = DEFAULT_MAX_SIZE,
+    ) -> None:
         seconds = to_seconds(ttl, "MemoryStore ttl")
         if not seconds:
             raise ValueError(f"MemoryStore ttl must be a positive duration, not {ttl!r}")
-        self.ttl = seconds
+        if max_session_size is not None and (
+            not isinstance(max_session_size, int) or max_session_size <= 0
+        ):
+            raise ValueError(
+                "MemoryStore max_session_size must be a positive number of bytes or None, "
+                f"not {max_session_size!r}"
+            )
+        self.ttl: float = seconds
+        self.touch_after = to_seconds(touch_after, "MemoryStore touch_after")
+        self.max_session_size = max_session_size
         self._lock = threading.Lock()
-        # sid -> (expiry as a POSIX timestamp, cookie JSON, data JSON without braces)
-        self._entries: dict[str, tuple[float, str, str]] = {}
-        # (due, sid); each sid has exactly one entry, at or before its expiry
+        self._entries: dict[str, _Entry] = {}
+        self._owners: dict[str, set[str]] = {}
+        # (due, sid); each sid has one current slot, at or before its expiry
         self._heap: list[tuple[float, str]] = []
         self._scheduled: dict[str, float] = {}
-        # per thread: sid -> the data text get() returned (see merge)
-        self._reads = threading.local()
+        self._stale_slots = 0
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore: {len(self._entries)} session(s)>"
+
+    @property
+    def expires_natively(self) -> bool:
+        """MemoryStore reclaims expired sessions as it goes."""
+        return True
 
     # -- internals (call with the lock held) --------------------------------
 
-    def _expiry(self, session: StoredSession, now: float) -> float:
-        expires = stored_expiry(session)
-        return now + self.ttl if expires is None else expires.timestamp()
-
     def _schedule(self, sid: str, due: float) -> None:
         current = self._scheduled.get(sid)
-        if current is not None and current <= due:
-            return  # the earlier slot will find the later expiry and move on
+        if current is not None:
+            if current <= due:
+                return  # the earlier slot will find the later expiry and move on
+            self._stale_slots += 1
         self._scheduled[sid] = due
         heapq.heappush(self._heap, (due, sid))
 
@@ -80,111 +136,102 @@ class MemoryStore(Store):
             limit -= 1
             due, sid = heapq.heappop(heap)
             if self._scheduled.get(sid) != due:
-                continue  # superseded by an earlier slot
+                self._stale_slots -= 1
+                continue  # superseded, or its session was removed
             entry = self._entries.get(sid)
-            if entry is None:
-                del self._scheduled[sid]
-            elif entry[0] <= now:
-                del self._entries[sid]
-                del self._scheduled[sid]
+            if entry is None or entry.expiry <= now:
+                del self._scheduled[sid]  # (its slot is used up, not stale)
+                self._remove(sid)
             else:
-                self._scheduled[sid] = entry[0]
-                heapq.heappush(heap, (entry[0], sid))
+                self._scheduled[sid] = entry.expiry
+                heapq.heappush(heap, (entry.expiry, sid))
+        if self._stale_slots > 1024 and self._stale_slots > len(heap) // 2:
+            # destroyed sessions left their slots behind: rebuild from the live ones
+            self._heap = [(due, sid) for sid, due in self._scheduled.items()]
+            heapq.heapify(self._heap)
+            self._stale_slots = 0
 
-    def _put(self, sid: str, session: StoredSession, cookie: str, data: str, now: float) -> None:
-        expiry = self._expiry(session, now)
-        self._entries[sid] = (expiry, cookie, data)
-        self._schedule(sid, expiry)
+    def _disown(self, sid: str, user: str | None) -> None:
+        owned = self._owners.get(user) if user is not None else None
+        if owned is not None:
+            owned.discard(sid)
+            if not owned:
+                del self._owners[user]  # type: ignore[arg-type]
+
+    def _remove(self, sid: str) -> None:
+        entry = self._entries.pop(sid, None)
+        if entry is not None:
+            self._disown(sid, entry.record.user)
+        if self._scheduled.pop(sid, None) is not None:
+            self._stale_slots += 1  # its heap slot stays until due or a rebuild
+
+    def _put(self, sid: str, entry: _Entry, now: float) -> None:
+        old = self._entries.get(sid)
+        if old is not None and old.record.user != entry.record.user:
+            self._disown(sid, old.record.user)
+        self._entries[sid] = entry
+        if entry.record.user is not None:
+            self._owners.setdefault(entry.record.user, set()).add(sid)
+        self._schedule(sid, entry.expiry)
         self._reclaim(now)
 
-    def _live(self, sid: str, now: float) -> tuple[float, str, str] | None:
+    def _live(self, sid: str, now: float) -> _Entry | None:
         entry = self._entries.get(sid)
-        if entry is not None and entry[0] <= now:
-            del self._entries[sid]
+        if entry is not None and entry.expiry <= now:
+            self._remove(sid)
             return None
         return entry
 
-    @staticmethod
-    def _decode(entry: tuple[float, str, str]) -> StoredSession:
-        _, cookie, data = entry
-        text = '{"cookie":' + cookie + ("," + data if data else "") + "}"
-        result: StoredSession = json.loads(text)
-        return result
+    def _entry(self, sid: str, session: StoredSession, write: Write | None, data: str) -> _Entry:
+        size = len(data.encode("utf-8")) if self.max_session_size is not None else 0
+        if self.max_session_size is not None and size > self.max_session_size:
+            raise too_large("MemoryStore", sid, session, size, self.max_session_size)
+        now = datetime.now(timezone.utc)
+        if write is None:
+            expires = stored_expiry(session) or now + timedelta(seconds=self.ttl)
+            record = Record()
+        else:
+            expires = write.expiry(session, now, self.ttl)
+            record = write.final_record(session)
+        return _Entry(
+            expires.timestamp(), _dumps(session.get("cookie")), data, next(_versions), record
+        )
+
+    def _loaded(self, session: StoredSession, entry: _Entry) -> Loaded:
+        return Loaded(session, entry.version, entry.record, _when(entry.expiry))
 
     # -- the Store contract --------------------------------------------------
 
     def get(self, sid: str) -> StoredSession | None:
         """The live session stored under ``sid`` (a fresh copy), or None."""
-        now = time.time()
-        with self._lock:
-            self._reclaim(now)
-            entry = self._live(sid, now)
-        if entry is None:
-            return None
-        # remember what this thread read, so merge() can tell whether anyone wrote since
-        reads = self._reads.__dict__
-        if len(reads) >= _READS_REMEMBERED:
-            reads.clear()
-        reads[sid] = entry[2]
-        return self._decode(entry)
+        loaded = self.load(sid)
+        return None if loaded is None else loaded.session
 
     def set(self, sid: str, session: StoredSession) -> None:
-        """Store a JSON copy of ``session`` under ``sid``."""
-        cookie = _dumps(session.get("cookie"))
-        data = _data_text(session)
-        now = time.time()
+        """Store a JSON copy of ``session`` under ``sid`` (its record, if any, is kept)."""
+        entry = self._entry(sid, session, None, _data_text(session))
         with self._lock:
-            self._put(sid, session, cookie, data, now)
-
-    def merge(
-        self,
-        sid: str,
-        session: StoredSession,
-        changed: Collection[str],
-        removed: Collection[str],
-    ) -> None:
-        """Apply one request's changed and removed keys atomically (see :meth:`Store.merge`)."""
-        updates = {key: session[key] for key in changed}
-        now = time.time()
-        read = self._reads.__dict__.pop(sid, None)
-        cookie = _dumps(session.get("cookie"))
-        text = _data_text(session) if read is not None else ""
-        with self._lock:
-            entry = self._live(sid, now)
-            if entry is not None and entry[2] is read:
-                # nobody wrote since this thread read it: the merge is the session itself
-                self._put(sid, session, cookie, text, now)
-                return
-        if entry is None:
-            return  # destroyed or expired since it was read: a logout elsewhere wins
-        while True:
-            data: dict[str, Any] = json.loads("{" + entry[2] + "}")
-            for key in removed:
-                data.pop(key, None)
-            data.update(updates)
-            text = _dumps(data)[1:-1]
-            with self._lock:
-                current = self._live(sid, now)
-                if current is None:
-                    return  # destroyed meanwhile: do not bring it back
-                if current[2] == entry[2]:
-                    self._put(sid, session, cookie, text, now)
-                    return
-                entry = current  # another request wrote meanwhile: merge onto that
+            old = self._entries.get(sid)
+            if old is not None:
+                entry = _Entry(entry.expiry, entry.cookie, entry.data, entry.version, old.record)
+            self._put(sid, entry, time.time())
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """Replace only the stored cookie of a live session; never creates one."""
         cookie = _dumps(session.get("cookie"))
+        expires = stored_expiry(session)
         now = time.time()
+        expiry = expires.timestamp() if expires is not None else now + self.ttl
         with self._lock:
             entry = self._live(sid, now)
             if entry is not None:
-                self._put(sid, session, cookie, entry[2], now)
+                touched = _Entry(expiry, cookie, entry.data, next(_versions), entry.record)
+                self._put(sid, touched, now)
 
     def destroy(self, sid: str) -> None:
         """Remove the session stored under ``sid`` (missing is fine)."""
         with self._lock:
-            self._entries.pop(sid, None)
+            self._remove(sid)
 
     def all(self) -> dict[str, StoredSession]:
         """Copies of every live session, by ID."""
@@ -192,21 +239,23 @@ class MemoryStore(Store):
         with self._lock:
             self._reclaim(now)
             entries = list(self._entries.items())
-        return {sid: self._decode(entry) for sid, entry in entries if entry[0] > now}
+        return {sid: _decode(entry) for sid, entry in entries if entry.expiry > now}
 
     def length(self) -> int:
         """The number of live sessions."""
         now = time.time()
         with self._lock:
             self._reclaim(now)
-            return sum(1 for entry in self._entries.values() if entry[0] > now)
+            return sum(1 for entry in self._entries.values() if entry.expiry > now)
 
     def clear(self) -> None:
         """Remove every session."""
         with self._lock:
             self._entries.clear()
+            self._owners.clear()
             self._heap.clear()
             self._scheduled.clear()
+            self._stale_slots = 0
 
     def prune(self) -> int:
         """Remove expired sessions now; return how many were removed."""
@@ -215,3 +264,93 @@ class MemoryStore(Store):
             before = len(self._entries)
             self._reclaim(now, limit=float("inf"))
             return before - len(self._entries)
+
+    # -- the session's side ------------------------------------------------------
+
+    def load(self, sid: str) -> Loaded | None:
+        """The live session with its version, record and expiry (a fresh copy), or None."""
+        now = time.time()
+        with self._lock:
+            self._reclaim(now)
+            entry = self._live(sid, now)
+        return None if entry is None else self._loaded(_decode(entry), entry)
+
+    def write(self, sid: str, write: Write) -> Loaded | None:
+        """Insert a new session, or merge a loaded one's changes (compare-and-set on version)."""
+        base = write.base
+        if base is None or base.version is None:
+            session = write.session
+            entry = self._entry(sid, session, write, _data_text(session))
+            with self._lock:
+                self._put(sid, entry, time.time())
+            return self._loaded(session, entry)
+        current, version = base.session, base.version
+        while True:
+            session = write.merged_onto(current)
+            entry = self._entry(sid, session, write, _data_text(session))
+            with self._lock:
+                now = time.time()
+                live = self._live(sid, now)
+                if live is None:
+                    return None  # destroyed, revoked or expired since it was read
+                if live.version == version:
+                    self._put(sid, entry, now)
+                    return self._loaded(session, entry)
+            # another request wrote meanwhile: merge onto its version
+            current, version = _decode(live), live.version
+
+    def refresh(self, sid: str, write: Write) -> Loaded | None:
+        """New expiry, cookie and record for a session unchanged since ``write.base``."""
+        base = write.base
+        if base is None:
+            return None
+        session = write.merged_onto(base.session)
+        now = time.time()
+        with self._lock:
+            live = self._live(sid, now)
+            if live is None or live.version != base.version:
+                return None  # gone, or rewritten since (which refreshed it)
+            entry = self._entry(sid, session, write, live.data)
+            self._put(sid, entry, now)
+        return self._loaded(session, entry)
+
+    def revoke(self, sid: str) -> bool:
+        """Remove ``sid``; True if it was live."""
+        now = time.time()
+        with self._lock:
+            live = self._live(sid, now) is not None
+            self._remove(sid)
+        return live
+
+    # -- account control -------------------------------------------------------
+
+    def sessions_of(self, user: str) -> list[SessionRecord]:
+        """The live sessions owned by ``user``, most recently seen first."""
+        now = time.time()
+        with self._lock:
+            found = [
+                (sid, entry)
+                for sid in self._owners.get(user, ())
+                if (entry := self._entries[sid]).expiry > now
+            ]
+        return most_recent_first(
+            [SessionRecord.of(sid, entry.record, _when(entry.expiry)) for sid, entry in found]
+        )
+
+    def revoke_user(self, user: str, *, keep: str | None = None) -> int:
+        """Remove every live session of ``user`` but ``keep``; return how many."""
+        now = time.time()
+        with self._lock:
+            sids = [sid for sid in self._owners.get(user, ()) if sid != keep]
+            live = sum(1 for sid in sids if self._entries[sid].expiry > now)
+            for sid in sids:
+                self._remove(sid)
+        return live
+
+    def records(self, limit: int | None = None) -> Iterator[SessionRecord]:
+        """Records of live sessions (for ``flask sessions list``)."""
+        now = time.time()
+        with self._lock:
+            entries = [(sid, e) for sid, e in self._entries.items() if e.expiry > now]
+        for sid, entry in entries[:limit]:
+            yield SessionRecord.of(sid, entry.record, _when(entry.expiry))

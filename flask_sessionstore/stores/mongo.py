@@ -178,7 +178,7 @@ class MongoStore(Store):
                 f"MongoStore auto_remove must be one of {', '.join(map(repr, AUTO_REMOVE_MODES))}, "
                 f"not {auto_remove!r}"
             )
-        self.ttl = self._positive(ttl, "ttl")
+        self.ttl: float = self._positive(ttl, "ttl")
         self.auto_remove_interval = self._positive(auto_remove_interval, "auto_remove_interval")
         self.timeout = self._positive(timeout, "timeout")
         self.touch_after = to_seconds(touch_after, "MongoStore touch_after") or 0.0
