@@ -23,18 +23,14 @@ from flask.sessions import SessionInterface, SessionMixin
 
 from .accounts import enforce_session_limit
 from .cookie import Cookie
+from .decisions import should_save, should_set_cookie, should_touch
 from .errors import SessionUnavailable
 from .options import SessionOptions, lifetime_seconds
 from .records import USER_AGENT_LIMIT
 from .serialization import Tagger
-from .session import (
-    OutsideCookiePathSession,
-    RequestOutcome,
-    ServerSession,
-    SessionPolicy,
-    Visit,
-)
+from .session import OutsideCookiePathSession, ServerSession
 from .signing import cookie_value, read_cookie, session_id_from_cookie
+from .state import SessionPolicy, Visit
 
 #: How many verified cookie values an interface remembers (then starts over).
 VERIFIED_CACHE_SIZE = 4096
@@ -48,48 +44,6 @@ class InsecureCookieWarning(UserWarning):
 
 
 _warned_insecure = False
-
-
-def should_save(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """Express's ``shouldSave``: write the session to the store?"""
-    new = outcome.cookie_sid != outcome.sid
-    if not options.save_uninitialized and outcome.saved is None and new:
-        return outcome.modified
-    return not outcome.saved
-
-
-def should_touch(outcome: RequestOutcome, options: SessionOptions) -> bool:
-    """Express's ``shouldTouch``: refresh the stored expiry without a full write?
-
-    Unlike express, not after an explicit ``save()`` of the same state, and
-    not for a silent request (section 9) unless the stored cookie attributes
-    are out of date.
-    """
-    if outcome.silent and not outcome.attributes_changed:
-        return False
-    return (
-        outcome.cookie_sid == outcome.sid
-        and not outcome.written
-        and not should_save(outcome, options)
-    )
-
-
-def should_set_cookie(
-    outcome: RequestOutcome, options: SessionOptions, refresh_each_request: bool
-) -> bool:
-    """Express's ``shouldSetCookie``, plus Flask's ``SESSION_REFRESH_EACH_REQUEST``.
-
-    Also when the stored cookie attributes differ from the current options
-    (so a tightened ``same_site`` reaches the browser); never a rolling or
-    refresh cookie for a silent request.
-    """
-    if outcome.cookie_sid != outcome.sid:
-        return options.save_uninitialized or outcome.modified
-    if outcome.attributes_changed or (outcome.persistent and outcome.modified):
-        return True
-    if outcome.silent:
-        return False
-    return options.rolling or (refresh_each_request and outcome.permanent)
 
 
 def is_secure(req: Request, proxy: bool | None) -> bool:
