@@ -85,7 +85,7 @@ def validate_cookie_options(
         seconds = to_seconds(result["max_age"], label("max_age"))
         if seconds is not None and seconds >= _MILLISECONDS_HINT and seconds % 1000 == 0:
             warn_user(
-                f"{label('max_age')} is {seconds:g} seconds ({seconds / 86400:.1f} days); "
+                f"{label('max_age')} is {seconds:.0f} seconds ({seconds / 86400:.1f} days); "
                 f"max_age is in seconds, unlike express's maxAge in milliseconds: did you "
                 f"mean {seconds / 1000:g}?",
                 SessionConfigWarning,

@@ -162,11 +162,15 @@ class SessionState:
         self._attributes_changed = False
 
     def _used(self) -> None:
-        if not self._loaded:
+        # After a failed load the session reads as empty (an error page may
+        # render flashes), while writes raise the 503 again: it fails once.
+        if not self._loaded and self._failure is None:
             self._load()
 
     def _writable(self) -> None:
         self._used()
+        if self._failure is not None:
+            raise self._failure
         if self._destroyed:
             raise RuntimeError(
                 "this session was destroyed in this request; call "
@@ -178,7 +182,8 @@ class SessionState:
     def cookie(self) -> Cookie:
         """The session's :class:`Cookie`."""
         self._used()
-        assert self._cookie is not None
+        if self._cookie is None:
+            raise self._failure or RuntimeError("the session has no cookie yet")
         return self._cookie
 
     @property
