@@ -2,18 +2,20 @@
 
 Registered by :meth:`~flask_sessionstore.SessionStore.init_app`.  Works with
 any store; a command whose optional ``Store`` method the store lacks fails
-with a message that says so.
+with a message that says so, and a store that cannot be reached gives a
+one-line error, not a traceback.
 
 The commands run in their own process, so they see a shared store
-(:class:`~flask_sessionstore.MongoStore`) but never the sessions of a
-server's :class:`~flask_sessionstore.MemoryStore`, which live in the server
-process.
+(:class:`~flask_sessionstore.MongoStore`, :class:`~flask_sessionstore.RedisStore`)
+but never the sessions of a server's :class:`~flask_sessionstore.MemoryStore`,
+which live in the server process.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -21,7 +23,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .cookie import format_iso
-from .stores.base import Store, stored_expiry
+from .records import SessionRecord
+from .stores.base import Store
 from .stores.memory import MemoryStore
 
 T = TypeVar("T")
@@ -50,17 +53,37 @@ def _store() -> Store:
 
 
 def _call(store: Store, method: Callable[[], T], command: str) -> T:
-    """Run an optional store method, turning ``NotImplementedError`` into a clear error."""
+    """Run a store method; unsupported or unreachable becomes a one-line error."""
     try:
         return method()
     except NotImplementedError as exc:
-        raise _unsupported(store, command, exc) from None
+        raise click.ClickException(
+            f"'flask sessions {command}' is not supported by {type(store).__name__}: {exc}"
+        ) from None
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        name = getattr(store, "name", None) or type(store).__name__
+        raise click.ClickException(
+            f"{name} could not be reached for 'flask sessions {command}': "
+            f"{type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
 
 
-def _unsupported(store: Store, command: str, exc: NotImplementedError) -> click.ClickException:
-    return click.ClickException(
-        f"'flask sessions {command}' is not supported by {type(store).__name__}: {exc}"
-    )
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else format_iso(moment)
+
+
+def _row(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "expires": _when(record.expires_at),
+        "user": record.user,
+        "last_seen_at": _when(record.last_seen_at),
+        "created_at": _when(record.created_at),
+        "ip": record.ip,
+        "user_agent": record.user_agent,
+    }
 
 
 @sessions_command.command("count")
@@ -72,46 +95,68 @@ def count_command() -> None:
 
 @sessions_command.command("list")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Show at most N sessions.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {id, expires}.")
-def list_command(limit: int | None, as_json: bool) -> None:
-    """List live session IDs with their expiry (UTC)."""
+@click.option("--user", default=None, help="Only the sessions of this owner (exact match).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array of {id, expires, user, last_seen_at, created_at, ip, user_agent}.",
+)
+def list_command(limit: int | None, user: str | None, as_json: bool) -> None:
+    """List live sessions: ID, expiry (UTC), owner and last seen when recorded.
+
+    The expiry is the store's, so a browser-session cookie's session shows
+    when the store will forget it.
+    """
     store = _store()
-    sessions = _call(store, store.all, "list")
-    rows: list[dict[str, Any]] = []
-    for sid, stored in sessions.items():
-        if limit is not None and len(rows) >= limit:
-            break
-        expires = stored_expiry(stored)
-        rows.append({"id": sid, "expires": format_iso(expires) if expires else None})
+    if user is not None:
+        records = _call(store, lambda: store.sessions_of(user), "list --user")
+        more = max(len(records) - limit, 0) if limit is not None else 0
+        records = records[:limit] if limit is not None else records
+    else:
+        fetch = None if limit is None else limit + 1
+        records = _call(store, lambda: list(store.records(fetch)), "list")
+        more = int(limit is not None and len(records) > limit)
+        records = records[:limit] if limit is not None else records
+    rows = [_row(record) for record in records]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        click.echo("no live sessions")
+        click.echo("no live sessions" + (f" of {user!r}" if user is not None else ""))
     for row in rows:
-        click.echo(f"{row['id']}  {row['expires'] or 'browser session'}")
-    if limit is not None and len(sessions) > len(rows):
-        click.echo(f"... {len(sessions) - len(rows)} more (raise --limit to see them)", err=True)
+        owner = row["user"] if row["user"] is not None else "-"
+        seen = row["last_seen_at"] or "-"
+        click.echo(f"{row['id']}  expires {row['expires'] or '-'}  user {owner}  seen {seen}")
+    if more:
+        click.echo("... more sessions (raise --limit to see them)", err=True)
 
 
 @sessions_command.command("show", context_settings=SID_ARGUMENT)
 @click.argument("sid")
 def show_command(sid: str) -> None:
     """Print the stored session SID, pretty-printed."""
-    stored = _store().get(sid)
+    store = _store()
+    stored = _call(store, lambda: store.get(sid), "show")
     if stored is None:
         raise click.ClickException(f"no live session with ID {sid!r}")
     click.echo(json.dumps(stored, indent=2, default=str, ensure_ascii=False))
 
 
 @sessions_command.command("destroy", context_settings=SID_ARGUMENT)
-@click.argument("sid")
-def destroy_command(sid: str) -> None:
-    """Remove the session SID (the browser holding it is logged out)."""
+@click.argument("sid", required=False)
+@click.option("--user", default=None, help="Destroy every session of this owner instead.")
+def destroy_command(sid: str | None, user: str | None) -> None:
+    """Remove the session SID, or every session of --user (those browsers are logged out)."""
     store = _store()
-    live = store.get(sid) is not None
-    store.destroy(sid)  # also when not live: an expired copy may still linger
-    if not live:
+    if (sid is None) == (user is None):
+        raise click.UsageError("give either a session ID or --user, not both")
+    if user is not None:
+        count = _call(store, lambda: store.revoke_user(user), "destroy --user")
+        click.echo(f"destroyed {count} session(s) of {user!r}")
+        return
+    assert sid is not None
+    if not _call(store, lambda: store.revoke(sid), "destroy"):
         raise click.ClickException(f"no live session with ID {sid!r}")
     click.echo(f"destroyed {sid}")
 
@@ -123,8 +168,8 @@ def clear_command(yes: bool) -> None:
     store = _store()
     if not yes:
         try:
-            what = f"all {store.length()} live session(s)"
-        except NotImplementedError:
+            what = f"all {_call(store, store.length, 'clear')} live session(s)"
+        except click.ClickException:
             what = "every session"
         click.confirm(f"Remove {what} from {type(store).__name__}?", abort=True)
     _call(store, store.clear, "clear")
@@ -142,31 +187,37 @@ def clear_command(yes: bool) -> None:
 def prune_command(batch_size: int) -> None:
     """Remove expired sessions where the store does not do it natively.
 
-    Stores with native expiry (MongoStore's TTL index) have nothing to do
-    and report 0.  From LARGE_STORE live sessions on, a progress bar shows
-    the batches as they go.
+    Stores with native expiry (MongoStore's TTL index, Redis key expiry) have
+    nothing to do and say so.  From LARGE_STORE live sessions on, a progress
+    bar shows the batches as they go.
     """
     store = _store()
+    if store.expires_natively:
+        click.echo(
+            f"nothing to do: {type(store).__name__} removes expired sessions by itself "
+            "(a TTL index or key expiry)"
+        )
+        return
     try:
         live = store.length()
     except NotImplementedError:
         live = 0
     batches = store.prune_batches(batch_size)
-    removed = 0
-    try:
-        if live >= LARGE_STORE:
-            with click.progressbar(
-                _running_total(batches),
-                label="Pruning expired sessions",
-                item_show_func=lambda total: None if total is None else f"{total} removed",
-            ) as bar:
-                for total in bar:
-                    removed = total
-        else:
-            removed = sum(batches)
-    except NotImplementedError as exc:
-        raise _unsupported(store, "prune", exc) from None
-    click.echo(f"removed {removed} expired session(s)")
+
+    def run() -> int:
+        if live < LARGE_STORE:
+            return sum(batches)
+        removed = 0
+        with click.progressbar(
+            _running_total(batches),
+            label="Pruning expired sessions",
+            item_show_func=lambda total: None if total is None else f"{total} removed",
+        ) as bar:
+            for total in bar:
+                removed = total
+        return removed
+
+    click.echo(f"removed {_call(store, run, 'prune')} expired session(s)")
 
 
 def _running_total(batches: Iterator[int]) -> Iterator[int]:

@@ -68,6 +68,7 @@ def build_app(store: Store, **options: Any) -> Flask:
     @app.get("/login/<name>")
     def login(name: str) -> str:
         session["user"] = name
+        session["_user_id"] = name  # the owner in the session's record
         return session.id
 
     @app.get("/whoami")
@@ -91,6 +92,17 @@ def log_in(app: Flask, name: str) -> tuple[str, FlaskClient]:
 
 def run(app: Flask, *args: str, **kwargs: Any) -> Any:
     return app.test_cli_runner().invoke(args=["sessions", *args], **kwargs)
+
+
+def rows(output: str) -> dict[str, dict[str, str]]:
+    """``list`` lines as ``{id: {"expires": ..., "user": ..., "seen": ...}}``."""
+    result = {}
+    for line in output.splitlines():
+        sid, _, rest = line.partition("  expires ")
+        expires, _, rest = rest.partition("  user ")
+        user, _, seen = rest.partition("  seen ")
+        result[sid] = {"expires": expires, "user": user, "seen": seen}
+    return result
 
 
 # -- registration ------------------------------------------------------------
@@ -118,14 +130,18 @@ def test_count_prints_the_number_of_live_sessions(app: Flask) -> None:
 # -- list ----------------------------------------------------------------------
 
 
-def test_list_prints_ids_with_expiry(app: Flask) -> None:
-    alice, _ = log_in(app, "alice")
-    bob, _ = log_in(app, "bob")
-    result = run(app, "list")
+def test_list_prints_ids_with_the_store_expiry_owner_and_last_seen(app: Flask) -> None:
+    with freeze_time("2026-11-25 10:00:00"):
+        alice, _ = log_in(app, "alice")
+        bob, _ = log_in(app, "bob")
+        result = run(app, "list")
     assert result.exit_code == 0
-    lines = dict(line.split("  ", 1) for line in result.output.splitlines())
-    assert set(lines) == {alice, bob}
-    assert set(lines.values()) == {"browser session"}
+    listed = rows(result.output)
+    assert set(listed) == {alice, bob}
+    # browser-session cookies: the store's own expiry (ttl, 14 days), not "browser session"
+    assert {row["expires"] for row in listed.values()} == {"2026-12-09T10:00:00.000Z"}
+    assert listed[alice]["user"] == "alice" and listed[bob]["user"] == "bob"
+    assert listed[alice]["seen"] == "2026-11-25T10:00:00.000Z"
 
 
 def test_list_shows_the_expiry_of_persistent_sessions(cli_store: Store) -> None:
@@ -133,7 +149,23 @@ def test_list_shows_the_expiry_of_persistent_sessions(cli_store: Store) -> None:
     with freeze_time("2026-11-25 10:00:00"):
         sid, _ = log_in(app, "alice")
         result = run(app, "list")
-    assert result.output.strip() == f"{sid}  2026-11-25T11:00:00.000Z"
+    assert result.output.strip() == (
+        f"{sid}  expires 2026-11-25T11:00:00.000Z  user alice  seen 2026-11-25T10:00:00.000Z"
+    )
+
+
+def test_list_user_shows_one_owner_s_sessions(app: Flask) -> None:
+    first, _ = log_in(app, "alice")
+    second, _ = log_in(app, "alice")
+    log_in(app, "bob")
+    result = run(app, "list", "--user", "alice")
+    assert result.exit_code == 0
+    assert set(rows(result.output)) == {first, second}
+    listed = json.loads(run(app, "list", "--user", "alice", "--json").output)
+    assert {row["id"] for row in listed} == {first, second}
+    assert {row["user"] for row in listed} == {"alice"}
+    assert all(row["last_seen_at"] for row in listed)
+    assert run(app, "list", "--user", "nobody").output.strip() == "no live sessions of 'nobody'"
 
 
 def test_list_says_so_when_there_are_no_sessions(app: Flask) -> None:
@@ -148,17 +180,19 @@ def test_list_limit_shows_at_most_n_sessions(app: Flask) -> None:
     result = run(app, "list", "--limit", "2")
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 2
-    assert "1 more" in result.stderr
+    assert "more sessions (raise --limit" in result.stderr
 
 
-def test_list_json_prints_an_array_of_id_and_expires(cli_store: Store) -> None:
+def test_list_json_prints_an_array_of_id_expires_user_and_last_seen(cli_store: Store) -> None:
     app = build_app(cli_store, cookie={"max_age": timedelta(days=1)})
     sids = {log_in(app, name)[0] for name in ("alice", "bob")}
     result = run(app, "list", "--json")
     assert result.exit_code == 0
-    rows = json.loads(result.output)
-    assert {row["id"] for row in rows} == sids
-    for row in rows:
+    listed = json.loads(result.output)
+    assert {row["id"] for row in listed} == sids
+    assert {row["user"] for row in listed} == {"alice", "bob"}
+    for row in listed:
+        assert row["last_seen_at"].endswith("Z")
         expires = datetime.fromisoformat(row["expires"].replace("Z", "+00:00"))
         assert timedelta(hours=23) < expires - datetime.now(timezone.utc) <= timedelta(days=1)
 
@@ -207,6 +241,26 @@ def test_destroy_unknown_sid_exits_non_zero_naming_it(app: Flask) -> None:
     result = run(app, "destroy", "nope")
     assert result.exit_code != 0
     assert "no live session with ID 'nope'" in result.output
+
+
+def test_destroy_user_logs_every_session_of_that_owner_out(app: Flask) -> None:
+    _, phone = log_in(app, "alice")
+    _, laptop = log_in(app, "alice")
+    _, other = log_in(app, "bob")
+    result = run(app, "destroy", "--user", "alice")
+    assert result.exit_code == 0
+    assert result.output.strip() == "destroyed 2 session(s) of 'alice'"
+    assert phone.get("/whoami").text == "anonymous"
+    assert laptop.get("/whoami").text == "anonymous"
+    assert other.get("/whoami").text == "bob"
+    assert run(app, "destroy", "--user", "alice").output.strip() == (
+        "destroyed 0 session(s) of 'alice'"
+    )
+
+
+def test_destroy_needs_a_sid_or_a_user_not_both(app: Flask) -> None:
+    assert run(app, "destroy").exit_code == 2
+    assert run(app, "destroy", "abc", "--user", "alice").exit_code == 2
 
 
 # -- clear ---------------------------------------------------------------------
@@ -275,13 +329,15 @@ def test_prune_counts_what_a_store_without_native_expiry_removed() -> None:
         store.close()
 
 
-def test_prune_with_native_expiry_has_nothing_to_do() -> None:
+def test_prune_with_native_expiry_says_the_store_does_it() -> None:
     store = mongo_store()
     app = build_app(store)
     log_in(app, "alice")
     result = run(app, "prune")
     assert result.exit_code == 0
-    assert result.output.strip() == "removed 0 expired session(s)"
+    assert result.output.strip() == (
+        "nothing to do: MongoStore removes expired sessions by itself (a TTL index or key expiry)"
+    )
     store.close()
 
 
@@ -374,6 +430,51 @@ def test_show_and_destroy_work_with_only_the_required_methods() -> None:
     assert json.loads(run(app, "show", sid).output)["user"] == "alice"
     assert run(app, "destroy", sid).exit_code == 0
     assert store.sessions == {}
+
+
+def test_user_commands_on_a_store_without_owners_say_not_supported() -> None:
+    app = build_app(MinimalStore())
+    for args in (["list", "--user", "alice"], ["destroy", "--user", "alice"]):
+        result = run(app, *args)
+        assert result.exit_code == 1
+        assert "is not supported by MinimalStore" in result.output
+        assert "Traceback" not in result.output
+
+
+# -- a store that cannot be reached ----------------------------------------------
+
+
+def test_a_database_that_is_down_gives_one_line_not_a_traceback() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = MongoStore(mongo_url=f"mongodb://127.0.0.1:{port}/cli", timeout=0.3)
+    app = build_app(store)
+    for args in (["count"], ["list"], ["show", "abc"], ["destroy", "abc"], ["clear", "--yes"]):
+        result = run(app, *args)
+        assert result.exit_code == 1, args
+        assert "could not be reached" in result.output and "MongoStore" in result.output
+        assert "Traceback" not in result.output
+    store.close()
+
+
+# -- transform_id ---------------------------------------------------------------
+
+
+def test_ids_printed_by_list_work_with_show_and_destroy_whatever_transform_id_does() -> None:
+    store = MongoStore(
+        client=mongomock.MongoClient(), db_name="cli", transform_id=lambda sid: f"session:{sid}"
+    )
+    app = build_app(store)
+    sid, client = log_in(app, "alice")
+    (row,) = json.loads(run(app, "list", "--json").output)
+    assert row["id"] == sid  # the session ID, as in the cookie, not the stored _id
+    assert json.loads(run(app, "show", row["id"]).output)["user"] == "alice"
+    assert run(app, "destroy", row["id"]).exit_code == 0
+    assert client.get("/whoami").text == "anonymous"
+    store.close()
 
 
 # -- the MemoryStore note ------------------------------------------------------

@@ -110,11 +110,6 @@ class MemoryStore(Store):
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._entries)} session(s)>"
 
-    @property
-    def expires_natively(self) -> bool:
-        """MemoryStore reclaims expired sessions as it goes."""
-        return True
-
     # -- internals (call with the lock held) --------------------------------
 
     def _schedule(self, sid: str, due: float) -> None:
