@@ -55,7 +55,7 @@ def login_as(client: FlaskClient, user_id: object, *, fresh: bool = True) -> Non
         session["_user_id"] = str(user_id)
         session["_fresh"] = fresh
         try:
-            from flask_login.utils import _create_identifier
+            from flask_login.utils import _create_identifier  # type: ignore[import-not-found]
         except ImportError:
             return
         session["_id"] = _create_identifier()
@@ -134,4 +134,8 @@ else:
                 "advance_time needs freezegun: pip install 'flask-express-session[testing]'"
             ) from exc
         with freeze_time(utcnow()) as frozen:
-            yield lambda seconds: frozen.tick(timedelta(seconds=seconds))
+
+            def advance(seconds: float) -> None:
+                frozen.tick(timedelta(seconds=seconds))
+
+            yield advance
