@@ -1,6 +1,7 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-# Everything they need is installed here, into .venv, tests/interop/node and
-# (for the browser tests) Debian's chromium package.
+# Everything they need is installed here, into .venv, tests/interop/node,
+# .venv-flask-suite (Flask's own tests and the pytest they need) and (for the
+# browser tests) Debian's chromium package.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 NODE_DIR := tests/interop/node
 
-.PHONY: demo test install node browser lint typecheck docs bench clean
+.PHONY: demo test install node browser flask-suite lint typecheck docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed"'
@@ -39,7 +40,14 @@ demo: install
 
 test: install node browser
 	$(BIN)/python -m pytest
-	$(MAKE) lint typecheck
+	$(MAKE) flask-suite lint typecheck
+
+# Flask's own session, flash and request-context tests, unchanged, with
+# flask-sessionstore in every app (tests/flask_suite/plugin.py).  Downloads the
+# installed Flask's sdist and builds a side venv with the pytest of its lock
+# file, once; fails if either cannot be had, or if nothing is selected.
+flask-suite: install
+	$(BIN)/python -m tests.flask_suite
 
 lint: install
 	$(BIN)/ruff check .
@@ -56,4 +64,4 @@ bench: install node
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-flask-suite $(NODE_DIR)/node_modules docs/_build .pytest_cache .mypy_cache .ruff_cache
