@@ -267,7 +267,9 @@ class Cookie:
     def _header(self, name: str, value: str, expires: datetime | None) -> str:
         parts = [f"{name}={value}"]
         if self.domain:
-            parts.append(f"Domain={self.domain}")
+            # browsers ignore a leading dot (RFC 6265 5.2.3); werkzeug's test
+            # client does not send such a cookie back, so leave it out as Flask does
+            parts.append(f"Domain={self.domain.lstrip('.')}")
         if self.path:
             parts.append(f"Path={self.path}")
         if expires is not None:

@@ -319,3 +319,42 @@ def test_a_withheld_secure_cookie_warns_once_per_process(monkeypatch: pytest.Mon
         warnings.simplefilter("error")
         client.get("/set/2")  # once per process
     assert set_cookies(client.get("/set/3", base_url="https://localhost")) != []
+
+
+def test_flask_s_session_settings_test_over_https() -> None:
+    """Flask's test_session_using_session_settings, over https (the Secure rule aside)."""
+    app = Flask("settings")
+    app.config.update(
+        SECRET_KEY="foo",
+        SERVER_NAME="www.example.com:8080",
+        APPLICATION_ROOT="/test",
+        SESSION_COOKIE_DOMAIN=".example.com",
+        SESSION_COOKIE_HTTPONLY=False,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_PARTITIONED=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+    )
+    SessionStore(app, store=MemoryStore())
+
+    @app.route("/")
+    def index() -> str:
+        session["testing"] = 42
+        return "Hello World"
+
+    @app.route("/clear")
+    def clear() -> str:
+        session.pop("testing", None)
+        return "Goodbye World"
+
+    client = app.test_client()
+    rv = client.get("/", "https://www.example.com:8080/test/")
+    cookie = rv.headers["set-cookie"].lower()
+    for part in ("domain=example.com", "path=/", "secure", "samesite", "partitioned"):
+        assert part in cookie
+    assert "httponly" not in cookie
+    rv = client.get("/clear", "https://www.example.com:8080/test/")
+    cookie = rv.headers["set-cookie"].lower()
+    assert "session=;" in cookie
+    for part in ("domain=example.com", "path=/", "secure", "samesite", "partitioned"):
+        assert part in cookie
