@@ -13,23 +13,31 @@ under ``docs/snippets`` needs a test here or an entry in ``PENDING``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import importlib.util
 import itertools
 import json
 import re
+import shlex
+import shutil
+import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import pymongo
 import pytest
 from flask import Flask, session
 
 from flask_sessionstore import MemoryStore, MongoStore
-from tests.docs_build import SNIPPETS, built_docs, snippet_files
+from tests.docs_build import SNIPPETS, BuiltDocs, built_docs, code_blocks, snippet_files
 from tests.mongo_server import secantus_uri
 from tests.quickstart_client import drive
 
@@ -38,7 +46,16 @@ __all__ = ["built_docs", "secantus_uri"]  # the fixtures, imported for pytest
 # Snippets the docs show but the suite does not run yet, each waiting for a
 # change to the package.  To switch one on, delete its line: the test that
 # covers it (or the skip below, for the testing module) then runs it.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "testing/pending/conftest.py": "needs flask_sessionstore.testing (the pytest plugin)",
+    "testing/pending/test_store.py": "needs flask_sessionstore.testing: session_store, "
+    "session_clock",
+    "testing/pending/test_flask_login.py": "needs flask_sessionstore.testing.login_as",
+    "testing/pending/test_browser_cookie.py": "needs "
+    "flask_sessionstore.testing.make_session_cookie",
+    "troubleshooting/prefix.py": "needs the cookie-path check to see the SCRIPT_NAME that "
+    "ProxyFix(x_prefix=1) sets (api.md section 1)",
+}
 
 #: Each test's snippet files, relative to docs/snippets (filled by @covers).
 COVERED: dict[str, str] = {}
@@ -168,6 +185,164 @@ def test_quickstart_with_mongodb_changes_only_the_store(snippets: Snippets) -> N
     drive(app)
     (document,) = snippets.db.sessions.find()  # logged out: the goodbye session
     assert json.loads(document["session"])["cookie"]["sameSite"] == "lax"
+
+
+@covers("mongodb/connect.py")
+def test_mongodb_connection_options(snippets: Snippets) -> None:
+    snippets.client.drop_database("app")
+    app = snippets.load("mongodb/connect.py").app
+    add_write_view(app)
+    session_id = app.test_client().get("/_write").json["id"]
+    assert snippets.client["app"]["sessions"].find_one({"_id": session_id}) is not None
+
+
+@covers("mongodb/write_concern.py")
+def test_majority_journaled_writes(snippets: Snippets) -> None:
+    store = snippets.load("mongodb/write_concern.py").store
+    session_data = {"cookie": {"originalMaxAge": None, "expires": None}, "user": "alice"}
+    store.set("wc", session_data)
+    assert store.get("wc")["user"] == "alice"
+
+
+def express_signature(session_id: str, secret: str) -> str:
+    mac = hmac.new(secret.encode(), session_id.encode(), hashlib.sha256).digest()
+    return base64.b64encode(mac).decode().rstrip("=")
+
+
+@covers("mongodb/share_with_express.py")
+def test_the_flask_side_of_a_shared_login(snippets: Snippets) -> None:
+    app = snippets.load("mongodb/share_with_express.py").app
+    add_write_view(app)
+    client = app.test_client()
+    session_id = client.get("/_write").json["id"]
+    cookie = client.get_cookie("connect.sid")
+    assert cookie is not None
+    signature = express_signature(session_id, "keyboard cat")
+    assert unquote(cookie.value) == f"s:{session_id}.{signature}"
+    stored = json.loads(snippets.db.sessions.find_one({"_id": session_id})["session"])
+    assert stored["cookie"]["originalMaxAge"] == 24 * 3600 * 1000  # express's milliseconds
+    assert stored["cookie"]["sameSite"] == "lax"
+
+
+@covers("production/app.py")
+def test_the_production_app_behind_a_tls_proxy(snippets: Snippets) -> None:
+    app = snippets.load("production/app.py").app
+    assert app.config["SECRET_KEY_FALLBACKS"] == []
+    add_write_view(app)
+    client = app.test_client()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    response = client.get("/_write", headers=headers)
+    (cookie,) = set_cookie_headers(response)
+    assert "; Secure" in cookie and "SameSite=Lax" in cookie
+    assert snippets.db.sessions.find_one({"_id": response.json["id"]}) is not None
+
+
+def console_lines(docs: BuiltDocs, page: str) -> list[str]:
+    lines: list[str] = []
+    for block in code_blocks(docs, page):
+        if block.language == "console":
+            text = block.text.replace("\\\n", " ")
+            lines += [line[2:] for line in text.splitlines() if line.startswith("$ ")]
+    return lines
+
+
+@covers()
+def test_the_gunicorn_command_lines_load_the_production_app(
+    built_docs: BuiltDocs, snippets: Snippets
+) -> None:
+    shutil.copy(SNIPPETS / "production/app.py", snippets.tmp_path / "app.py")
+    commands = [line for line in console_lines(built_docs, "production") if line[:8] == "gunicorn"]
+    assert len(commands) == 2, commands  # gthread and gevent
+    for line in commands:
+        args = [sys.executable, "-m", "gunicorn", *shlex.split(line)[1:], "--check-config"]
+        result = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+
+
+@covers()
+def test_the_secret_generating_command_prints_64_hex_digits(built_docs: BuiltDocs) -> None:
+    commands = {
+        line
+        for page in ("production", "troubleshooting")
+        for line in console_lines(built_docs, page)
+        if line.startswith("python -c")
+    }
+    assert len(commands) == 1, commands
+    (line,) = commands
+    args = [sys.executable, *shlex.split(line)[1:]]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    assert re.fullmatch(r"[0-9a-f]{64}\n", output)
+
+
+@covers("troubleshooting/secret_key.py")
+def test_the_secret_key_fix(snippets: Snippets) -> None:
+    app = snippets.load("troubleshooting/secret_key.py").app
+    assert app.secret_key == "docs secret"
+
+
+@covers("troubleshooting/max_age.py")
+def test_max_age_in_seconds_means_one_hour(snippets: Snippets) -> None:
+    app = snippets.load("troubleshooting/max_age.py").app
+    add_write_view(app)
+    (cookie,) = set_cookie_headers(app.test_client().get("/_write"))
+    expires = datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %X GMT")
+    lifetime = expires.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)
+    assert timedelta(minutes=59) < lifetime <= timedelta(hours=1)
+
+
+@covers("troubleshooting/store_instance.py")
+def test_session_store_takes_a_store_object(snippets: Snippets) -> None:
+    app = snippets.load("troubleshooting/store_instance.py").app
+    add_write_view(app)
+    session_id = app.test_client().get("/_write").json["id"]
+    assert snippets.db.sessions.find_one({"_id": session_id}) is not None
+
+
+@covers("troubleshooting/prefix.py")
+def test_an_app_under_a_prefix_behind_proxy_fix(snippets: Snippets) -> None:
+    app = snippets.load("troubleshooting/prefix.py").app
+    add_write_view(app)
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Prefix": "/shop"}
+    response = app.test_client().get("/_write", headers=headers)
+    (cookie,) = set_cookie_headers(response)
+    assert "Path=/shop" in cookie
+
+
+@covers("troubleshooting/secure_auto.py")
+def test_secure_auto_follows_the_request(snippets: Snippets) -> None:
+    app = snippets.load("troubleshooting/secure_auto.py").app
+    add_write_view(app)
+    (plain,) = set_cookie_headers(app.test_client().get("/_write"))
+    assert "Secure" not in plain, "sent on http://127.0.0.1:5000 in development"
+    response = app.test_client().get("/_write", base_url="https://localhost")
+    (secure,) = set_cookie_headers(response)
+    assert "; Secure" in secure
+
+
+@covers(
+    "testing/conftest.py",
+    "testing/test_login.py",
+    "testing/test_session_transaction.py",
+    "testing/test_expiry.py",
+)
+def test_the_testing_page_tests_pass(built_docs: BuiltDocs, tmp_path: Path) -> None:
+    folder = tmp_path / "quickstart"
+    shutil.copytree(SNIPPETS / "quickstart/templates", folder / "templates")
+    shutil.copy(SNIPPETS / "quickstart/app.py", folder / "app.py")
+    for test_file in (SNIPPETS / "testing").glob("*.py"):
+        shutil.copy(test_file, folder / test_file.name)
+    # pip's line is resolved by test_quickstart; this one runs the tests.
+    install, command = console_lines(built_docs, "testing")
+    assert (install, command) == ("pip install pytest freezegun", "python -m pytest")
+    args = [sys.executable, *shlex.split(command)[1:], "-p", "no:cacheprovider", "-q"]
+    result = subprocess.run(args, cwd=folder, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b5 passed\b", result.stdout), result.stdout
+
+
+@covers(*[name for name in PENDING if name.startswith("testing/pending/")])
+def test_the_testing_module_examples_pass() -> None:
+    raise AssertionError("switched on: run these like test_the_testing_page_tests_pass")
 
 
 def test_every_snippet_is_run_or_pending() -> None:
