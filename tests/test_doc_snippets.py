@@ -35,8 +35,10 @@ from urllib.parse import unquote
 import pymongo
 import pytest
 from flask import Flask, session
+from freezegun import freeze_time
 
-from flask_sessionstore import MemoryStore, MongoStore
+import flask_sessionstore
+from flask_sessionstore import MemoryStore, MongoStore, SessionStore
 from tests.docs_build import SNIPPETS, BuiltDocs, built_docs, code_blocks, snippet_files
 from tests.mongo_server import secantus_uri
 from tests.quickstart_client import drive
@@ -168,6 +170,15 @@ def set_cookie_headers(response: Any) -> list[str]:
 # --- the pages -----------------------------------------------------------------
 
 
+@covers("index/app.py")
+def test_index_example_logs_in_and_flashes(snippets: Snippets) -> None:
+    app = snippets.load("index/app.py").app
+    client = app.test_client()
+    assert client.get("/").json == {"user": None, "messages": []}
+    response = client.post("/login", follow_redirects=True)
+    assert response.json == {"user": "alice", "messages": ["Welcome back, alice!"]}
+
+
 @covers("quickstart/app.py", "quickstart/templates/index.html")
 def test_quickstart_app_logs_in_counts_and_logs_out(snippets: Snippets) -> None:
     app = snippets.load("quickstart/app.py").app
@@ -185,6 +196,102 @@ def test_quickstart_with_mongodb_changes_only_the_store(snippets: Snippets) -> N
     drive(app)
     (document,) = snippets.db.sessions.find()  # logged out: the goodbye session
     assert json.loads(document["session"])["cookie"]["sameSite"] == "lax"
+
+
+@covers("configuration/from_config.py")
+def test_everything_from_config(snippets: Snippets) -> None:
+    app = snippets.load("configuration/from_config.py").app
+    add_write_view(app)
+    client = app.test_client()
+    response = client.get("/_write", base_url="https://localhost")
+    (cookie,) = set_cookie_headers(response)
+    assert "; Secure" in cookie
+    assert "SameSite=Lax" in cookie
+    expires = datetime.strptime(cookie.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %X GMT")
+    lifetime = expires.replace(tzinfo=timezone.utc) - datetime.now(timezone.utc)
+    assert timedelta(days=6, hours=23) < lifetime <= timedelta(days=7)
+    again = client.get("/_write", base_url="https://localhost")
+    assert set_cookie_headers(again), "SESSION_ROLLING re-sends the cookie"
+    assert snippets.db.sessions.count_documents({}) == 1
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["the previous docs secret"]
+
+
+@covers("concepts/keep_cart.py")
+def test_regenerate_keep_data_keeps_the_cart(snippets: Snippets) -> None:
+    app = snippets.load("concepts/keep_cart.py").app
+    client = app.test_client()
+    assert client.post("/cart", data={"item": "book"}).json == {"cart": ["book"]}
+    before = client.get_cookie("session")
+    response = client.post("/login", data={"username": "alice"})
+    assert response.json == {"user": "alice", "cart": ["book"]}
+    after = client.get_cookie("session")
+    assert before is not None and after is not None
+    assert after.value != before.value, "a new session ID"
+
+
+def sessions_app(**config: Any) -> Flask:
+    app = Flask("docs_flash")
+    app.config.update(SECRET_KEY="docs secret", TESTING=True, **config)
+    SessionStore(app)
+    return app
+
+
+@covers("flash/argument_order.py")
+def test_both_flash_calls_file_the_same_message(snippets: Snippets) -> None:
+    with sessions_app().test_request_context("/"):
+        snippets.load("flash/argument_order.py")  # the two lines run inside a view
+        assert [tuple(pair) for pair in session["_flashes"]] == [("error", "Wrong password")] * 2
+
+
+@covers("flash/messages.html")
+def test_the_flash_template_shows_both_kinds(snippets: Snippets) -> None:
+    app = sessions_app()
+    app.template_folder = str(SNIPPETS / "flash")
+
+    @app.get("/")
+    def page() -> str:
+        flask_sessionstore.flash("info", "Saved")
+        import flask
+
+        flask.flash("Wrong password", "error")
+        return flask.render_template("messages.html")
+
+    html = app.test_client().get("/").text
+    assert '<p class="flash info">Saved</p>' in html
+    assert '<p class="flash error">Wrong password</p>' in html
+
+
+@covers("migration/cookie_sessions.py")
+def test_moving_from_cookie_sessions_takes_one_line(snippets: Snippets) -> None:
+    app = snippets.load("migration/cookie_sessions.py").app
+    add_write_view(app)
+    session_id = app.test_client().get("/_write").json["id"]
+    assert snippets.db.sessions.find_one({"_id": session_id}) is not None
+
+
+@covers("migration/sqlite_store.py")
+def test_the_sqlite_store_keeps_the_store_contract(snippets: Snippets) -> None:
+    module = snippets.load("migration/sqlite_store.py")
+    store = module.SQLiteStore(str(snippets.tmp_path / "sessions.db"), ttl=600)
+    with freeze_time(datetime.now(timezone.utc)) as frozen:
+        app = Flask("docs_sqlite")
+        app.config.update(SECRET_KEY="docs secret", TESTING=True)
+        SessionStore(app, store=store, cookie={"max_age": 60})
+        add_write_view(app)
+        client = app.test_client()
+        session_id = client.get("/_write").json["id"]
+        assert store.get(session_id)["user"] == "alice"
+        frozen.tick(61)
+        assert store.get(session_id) is None, "an expired session is never returned"
+        store.set("browser", {"cookie": {"expires": None}, "n": 1})
+        frozen.tick(599)
+        assert store.get("browser") == {"cookie": {"expires": None}, "n": 1}
+        frozen.tick(2)
+        assert store.get("browser") is None, "ttl for browser-session cookies"
+        store.set("x", {"cookie": {"expires": None}})
+        store.destroy("x")
+        store.destroy("x")  # missing is not an error
+        assert store.get("x") is None
 
 
 @covers("mongodb/connect.py")
@@ -222,6 +329,32 @@ def test_the_flask_side_of_a_shared_login(snippets: Snippets) -> None:
     stored = json.loads(snippets.db.sessions.find_one({"_id": session_id})["session"])
     assert stored["cookie"]["originalMaxAge"] == 24 * 3600 * 1000  # express's milliseconds
     assert stored["cookie"]["sameSite"] == "lax"
+
+
+@covers("security/proxy_fix.py")
+def test_proxy_fix_lets_the_secure_cookie_out(snippets: Snippets) -> None:
+    app = snippets.load("security/proxy_fix.py").app
+    add_write_view(app)
+    client = app.test_client()
+    assert set_cookie_headers(client.get("/_write")) == [], "plain http: no Secure cookie"
+    (cookie,) = set_cookie_headers(client.get("/_write", headers={"X-Forwarded-Proto": "https"}))
+    assert "; Secure" in cookie
+
+
+@covers("security/crypto.py")
+def test_crypto_encrypts_the_stored_session(snippets: Snippets) -> None:
+    store = snippets.load("security/crypto.py").store
+    store.set("enc", {"cookie": {"originalMaxAge": None, "expires": None}, "user": "alice"})
+    document = snippets.db.sessions.find_one({"_id": "enc"})
+    assert "alice" not in document["session"]
+    assert store.get("enc")["user"] == "alice"
+
+
+@covers("api/imports.py")
+def test_the_api_page_imports_every_public_name(snippets: Snippets) -> None:
+    module = snippets.load("api/imports.py")
+    shown = {name for name in vars(module) if not name.startswith("_")}
+    assert shown == set(flask_sessionstore.__all__)
 
 
 @covers("production/app.py")

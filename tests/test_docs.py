@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 import flask_sessionstore
-from tests.docs_build import BuiltDocs, built_docs
+from tests.docs_build import (
+    ROOT,
+    SNIPPETS,
+    BuiltDocs,
+    all_code_blocks,
+    built_docs,
+    snippet_files,
+)
 
 __all__ = ["built_docs"]  # the fixture, imported for pytest
 
@@ -49,6 +57,84 @@ def test_the_configuration_reference_names_every_keyword(built_docs: BuiltDocs) 
     for keyword in keywords:
         if keyword != "app":
             assert f'<span class="pre">{keyword}</span>' in page, keyword
+
+
+# --- Every code block is run, or says why not -----------------------------------
+
+#: Languages of blocks written inline in a page (not included from a file):
+#: file trees and diagrams, shell sessions, and other programs' code
+#: (mongosh commands, the Express side of a shared login), which this
+#: Python suite does not run.
+INLINE_LANGUAGES = {"text", "console", "javascript"}
+#: Console commands and the test that runs each kind.
+CONSOLE_COMMANDS = {
+    "pip install ": "test_quickstart.py (installed, or resolved with --dry-run)",
+    "python -c ": "test_doc_snippets.py::test_the_secret_generating_command...",
+    "python -m pytest": "test_doc_snippets.py::test_the_testing_page_tests_pass",
+    "gunicorn ": "test_doc_snippets.py::test_the_gunicorn_command_lines...",
+    "flask --app app ": "test_quickstart.py (quickstart page only)",
+    "export MONGODB_URI=": "test_quickstart.py (quickstart page only)",
+}
+#: Pages whose console blocks show sample sessions of a deployment that the
+#: suite cannot reproduce verbatim (IDs, counts): the CLI's own tests cover
+#: the commands.
+ILLUSTRATIVE_CONSOLE_PAGES = {"cli"}
+
+
+def test_every_code_block_is_included_from_a_tested_file_or_marked(
+    built_docs: BuiltDocs,
+) -> None:
+    problems = []
+    for block in all_code_blocks(built_docs):
+        if block.from_docstring:
+            continue  # the package's docstrings: the package's business
+        if block.included is not None:
+            inside = (SNIPPETS, ROOT / "flask_sessionstore")
+            if not any(block.included.is_relative_to(folder) for folder in inside):
+                problems.append(f"{block.where()} includes {block.included}")
+            continue
+        if block.language not in INLINE_LANGUAGES:
+            problems.append(
+                f"{block.where()}: inline {block.language or 'python'} code; put it in "
+                "docs/snippets/ and literalinclude it, so a test runs it"
+            )
+        elif block.language == "console" and block.page not in ILLUSTRATIVE_CONSOLE_PAGES:
+            text = block.text.replace("\\\n", " ")
+            for line in text.splitlines():
+                command = line[2:]
+                known = [kind for kind in CONSOLE_COMMANDS if command.startswith(kind)]
+                if line.startswith("$ ") and not known:
+                    problems.append(f"{block.where()}: no test runs `{command}`")
+                if known and known[0].startswith(("flask", "export")):
+                    assert block.page == "quickstart", block.where()
+    assert problems == []
+
+
+def test_every_snippet_file_is_shown_by_a_page(built_docs: BuiltDocs) -> None:
+    shown = {block.included for block in all_code_blocks(built_docs) if block.included}
+    assert snippet_files() - shown == set()
+
+
+def test_code_blocks_fit_the_page(built_docs: BuiltDocs) -> None:
+    # Wider lines run off the code box (or make it scroll) on a laptop screen.
+    too_long = [
+        f"{block.where()}: {line!r}"
+        for block in all_code_blocks(built_docs)
+        if not block.from_docstring
+        and not (block.included and block.included.is_relative_to(ROOT / "flask_sessionstore"))
+        for line in block.text.splitlines()
+        if len(line) > 79
+    ]
+    assert too_long == []
+
+
+def test_the_readme_shows_tested_code(built_docs: BuiltDocs) -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert blocks, "the README shows the index page's example"
+    snippets = {p.read_text() for p in SNIPPETS.rglob("*.py")}
+    for block in blocks:
+        assert block in snippets, f"README block is not a docs/snippets file:\n{block}"
 
 
 def search(built_docs: BuiltDocs, query: str) -> set[str]:
