@@ -57,6 +57,8 @@ class CodeBlock:
     text: str
     #: line numbers (from 1) the block highlights with ``:emphasize-lines:``
     highlighted: tuple[int, ...] = ()
+    #: inside a note, warning... (a narrower box)
+    in_admonition: bool = False
 
     @property
     def from_docstring(self) -> bool:
@@ -66,6 +68,12 @@ class CodeBlock:
     def where(self) -> str:
         label = f" ({self.caption})" if self.caption else ""
         return f"{self.page}.rst{label}: {self.text.splitlines()[0] if self.text else ''!r}"
+
+
+def ancestors(node: nodes.Node) -> Iterator[nodes.Node]:
+    while node.parent is not None:
+        node = node.parent
+        yield node
 
 
 def code_blocks(docs: BuiltDocs, page: str) -> Iterator[CodeBlock]:
@@ -85,6 +93,7 @@ def code_blocks(docs: BuiltDocs, page: str) -> Iterator[CodeBlock]:
             origin=str(node.source or ""),
             text=node.astext(),
             highlighted=tuple(node.get("highlight_args", {}).get("hl_lines", ())),
+            in_admonition=any(isinstance(a, nodes.Admonition) for a in ancestors(node)),
         )
 
 

@@ -116,14 +116,16 @@ def test_every_snippet_file_is_shown_by_a_page(built_docs: BuiltDocs) -> None:
 
 
 def test_code_blocks_fit_the_page(built_docs: BuiltDocs) -> None:
-    # Wider lines run off the code box (or make it scroll) on a laptop screen.
+    # The code box holds 80 columns (alabaster, 1024 px and wider), a note or
+    # warning box about 75; longer lines make it scroll sideways. The
+    # package's own code wraps instead (the package-source class).
     too_long = [
         f"{block.where()}: {line!r}"
         for block in all_code_blocks(built_docs)
         if not block.from_docstring
         and not (block.included and block.included.is_relative_to(ROOT / "flask_sessionstore"))
         for line in block.text.splitlines()
-        if len(line) > 79
+        if len(line) > (72 if block.in_admonition else 79)
     ]
     assert too_long == []
 
