@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from docutils import nodes
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -41,3 +43,17 @@ html_theme_options = {
     "sidebar_width": "230px",
 }
 html_static_path = ["_static"]
+
+
+def _trim_included_code(app: object, doctree: nodes.document) -> None:
+    """Drop the blank lines a literalinclude ``:end-before:`` leaves at the end."""
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext()
+        if block.get("source") and text != text.rstrip("\n"):
+            trimmed = text.rstrip("\n")
+            block.rawsource = trimmed
+            block.children = [nodes.Text(trimmed)]
+
+
+def setup(app: object) -> None:
+    app.connect("doctree-read", _trim_included_code)  # type: ignore[attr-defined]

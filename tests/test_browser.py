@@ -214,6 +214,50 @@ def test_login_flash_counter_httponly_and_logout(
     assert page.locator("#login").count() == 1
 
 
+LONG_NAME = "Maximiliana-Wolfeschlegelsteinhausenbergerdorff-" * 3 + "von Ostfriesland"
+PHONE_SCREENSHOT = ROOT / "test-artifacts" / "phone-long-name.png"
+# True when nothing sticks out to the right: neither the page (no sideways
+# scrolling) nor anything inside the card (nothing drawn over its edge).
+FITS_SCRIPT = """() => {
+    const card = document.querySelector('.card').getBoundingClientRect();
+    const outside = [...document.querySelectorAll('.card *')].filter(
+        (element) => element.getBoundingClientRect().right > card.right + 0.5);
+    return {
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        outside: outside.map((element) => element.outerHTML.slice(0, 80)),
+    };
+}"""
+
+
+def test_a_long_name_fits_a_375_px_phone_screen(
+    server: str, browser_context: BrowserContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(server + "/")
+    assert page.locator("#what-to-try").is_visible()
+    assert "MONGODB_URI" in page.locator("#what-to-try").inner_text()
+
+    page.fill("#username", LONG_NAME)
+    with page.expect_navigation():
+        page.click("#login-button")
+    assert page.locator("#user").inner_text() == LONG_NAME
+    greeting = page.locator(".greeting").bounding_box()
+    name = page.locator("#user").bounding_box()
+    assert greeting is not None and name is not None
+    assert abs(greeting["height"] - name["height"]) < 2, "'Hello, <name>' is one line"
+    assert page.locator(".flash").all_inner_texts() == [f"Welcome, {LONG_NAME}!"]
+
+    fit = page.evaluate(FITS_SCRIPT)
+    PHONE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
+    with capsys.disabled():
+        print(f"\nscreenshot at 375 px with a long name: {PHONE_SCREENSHOT}")
+    assert fit["scrollWidth"] <= fit["innerWidth"], fit
+    assert fit["outside"] == [], fit
+
+
 def test_missing_browser_fails_with_instructions(tmp_path: Path) -> None:
     with pytest.raises(pytest.fail.Exception, match=r"Chromium is missing: .*make browser"):
         require_chromium(str(tmp_path / "no-chromium"))

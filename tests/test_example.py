@@ -92,3 +92,25 @@ def test_the_demo_imports_without_the_memory_store_warning(
         module = importlib.reload(examples.app)
     assert not module.app.debug
     assert not module.app.testing
+
+
+def test_what_to_try_with_the_memory_store() -> None:
+    page = create_app(MemoryStore(), TESTING=True).test_client().get("/").text
+    assert 'id="what-to-try"' in page
+    assert "only a signed session ID" in page
+    assert "you are logged out" in page
+    assert "MONGODB_URI=mongodb://localhost:27017/demo make demo" in page
+
+
+def test_what_to_try_with_mongodb() -> None:
+    page = create_app(mongo(), TESTING=True).test_client().get("/").text
+    assert "you stay logged in" in page
+    assert "flask --app examples.app sessions list" in page
+    assert "MONGODB_URI=" not in page
+
+
+def test_a_long_name_keeps_its_full_text_for_the_tooltip(app: Flask) -> None:
+    client = app.test_client()
+    name = "x" * 200
+    client.post("/login", data={"username": name})
+    assert f'<span title="{name}" id="user">{name}</span>' in client.get("/").text

@@ -1,0 +1,9 @@
+from flask_sessionstore import (
+    Cookie,
+    MemoryStore,
+    MongoStore,
+    ServerSession,
+    SessionStore,
+    Store,
+    flash,
+)
