@@ -94,11 +94,11 @@ class RedisServer:
         return self
 
     def answers_ping(self) -> bool:
-        """True when a plain socket gets ``+PONG`` within half a second."""
+        """True when a plain socket gets ``+PONG`` (or ``-NOAUTH``) within half a second."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
+                return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 

@@ -309,11 +309,13 @@ class RedisStore(Store):
             try:
                 yield self.client()
             except self._outages as exc:
-                # A fresh exception, not chained: redis-py's frames (whose locals
-                # may hold AUTH arguments) never reach an error tracker.
+                # A fresh exception, and the driver's stripped of its frames (the
+                # with statement still chains it): redis-py's locals may hold the
+                # AUTH arguments, and error trackers render every frame's locals.
                 failure = type(exc)(_describe(exc))
+                exc.__traceback__ = exc.__context__ = exc.__cause__ = None
             if failure is not None:
-                raise failure
+                raise failure from None
 
     def _run(self, name: str, client: Any, keys: list[str], args: list[Any]) -> Any:
         return self._scripts[name](keys, args, client=client)
