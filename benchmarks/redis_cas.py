@@ -30,7 +30,7 @@ import redis
 from flask_sessionstore import Cookie, RedisStore
 from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Loaded, Write, stored_expiry
-from flask_sessionstore.stores.redis_keys import expire_at, record_fields, to_ms
+from flask_sessionstore.stores.redis_keys import expire_at, record_fields
 
 from .servers import free_port, wait_for_port
 
@@ -169,11 +169,12 @@ def main() -> None:
                 per_write = (commands - writes) / writes
                 trips_per_write = (trips - writes) / writes
                 lat = sorted(result.latencies)
+                median, p99 = statistics.median(lat) * 1000, lat[int(len(lat) * 0.99)] * 1000
                 print(
                     f"{'Lua' if type(store) is RedisStore else 'WATCH/MULTI':<12} {threads:>7} "
                     f"{per_write:>10.2f} {trips_per_write:>11.2f} "
                     f"{WatchStore.retries if type(store) is WatchStore else '-':>8} "
-                    f"{statistics.median(lat) * 1000:>9.3f} {lat[int(len(lat) * 0.99)] * 1000:>7.3f} "
+                    f"{median:>9.3f} {p99:>7.3f} "
                     f"{result.lost:>5}"
                 )
     finally:
