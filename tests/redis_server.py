@@ -152,3 +152,81 @@ def redis_url() -> Iterator[str]:
 def unique_prefix() -> str:
     """A key prefix no other test uses, so tests on the shared server stay apart."""
     return f"t{uuid.uuid4().hex[:12]}:"
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port + 10000 < 65536:
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+class RedisClusterServers:
+    """Three masters (``--cluster-enabled yes``) joined by ``redis-cli --cluster create``.
+
+    Forming the cluster takes about 5 s (redis-cli waits for the nodes to agree).
+    """
+
+    def __init__(self) -> None:
+        self.nodes = [
+            RedisServer(free_cluster_port(), "--cluster-enabled", "yes",
+                        "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+            for _ in range(3)
+        ]  # fmt: skip
+
+    @property
+    def port(self) -> int:
+        """A port of one node (a cluster client discovers the others)."""
+        return self.nodes[0].port
+
+    def start(self, timeout: float = 30.0) -> RedisClusterServers:
+        for node in self.nodes:
+            node.start()
+        cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        created = subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-yes"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if created.returncode != 0:
+            self.kill()
+            raise RuntimeError(
+                f"redis-cli --cluster create failed:\n{created.stdout}{created.stderr}"
+            )
+        deadline = time.monotonic() + timeout
+        while not all(self._state_ok(node.port) for node in self.nodes):
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"the cluster was not ok within {timeout} s")
+            time.sleep(0.1)
+        return self
+
+    @staticmethod
+    def _state_ok(port: int) -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"CLUSTER INFO\r\n")
+            return b"cluster_state:ok" in sock.recv(4096)
+
+    def kill(self) -> None:
+        """SIGKILL every node by PID."""
+        for node in self.nodes:
+            node.kill()
+            shutil.rmtree(node.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServers]:
+    """Three cluster masters on 127.0.0.1, shared by the test session (about 5 s to form)."""
+    cluster = RedisClusterServers().start()
+    yield cluster
+    cluster.kill()

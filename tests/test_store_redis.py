@@ -24,10 +24,10 @@ from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Write
 from flask_sessionstore.stores.redis_keys import Keys, expire_at, meta_prefix_for
 from tests.records_contract import USER_KEY, SessionStoreContract, record, write
-from tests.redis_server import redis_url, unique_prefix
+from tests.redis_server import RedisClusterServers, redis_cluster, redis_url, unique_prefix
 from tests.store_contract import Advance, stored
 
-__all__ = ["redis_url", "unique_prefix"]  # fixtures, imported for pytest
+__all__ = ["redis_cluster", "redis_url", "unique_prefix"]  # fixtures, imported for pytest
 
 
 @pytest.fixture
@@ -114,10 +114,13 @@ def test_the_value_is_json_stringify_output(store: RedisStore, raw: redis.Redis)
         "z": [1, {"b": None, "a": True}],
     }
     store.set("sid", session)
-    assert raw.get(store.keys.session("sid")) == (
-        '{"cookie":{"originalMaxAge":60000,"expires":"2099-01-01T00:00:00.000Z",'
-        '"httpOnly":true,"path":"/"},"user":"zoë ☕ 日本","n":1.5,"z":[1,{"b":null,"a":true}]}'
-    ).encode()
+    assert (
+        raw.get(store.keys.session("sid"))
+        == (
+            '{"cookie":{"originalMaxAge":60000,"expires":"2099-01-01T00:00:00.000Z",'
+            '"httpOnly":true,"path":"/"},"user":"zoë ☕ 日本","n":1.5,"z":[1,{"b":null,"a":true}]}'
+        ).encode()
+    )
 
 
 def test_the_ttl_is_the_cookie_expiry_in_whole_seconds_rounded_up(
@@ -280,3 +283,32 @@ def test_a_record_without_timestamps_is_an_express_session(store: RedisStore) ->
         Write(stored(60, n=2), base=loaded, changed=("n",), record=record(), user_key=USER_KEY),
     )
     assert written is not None and written.record.created_at is not None
+
+
+# -- Redis Cluster: three masters of our own ---------------------------------------
+
+
+class TestRedisClusterStoreContract(TestRedisStoreContract):
+    """The same contracts through ``redis.RedisCluster``: a session's key and its
+    record share a hash slot, the owner sets live elsewhere."""
+
+    @pytest.fixture
+    def contract_store(
+        self, redis_cluster: RedisClusterServers, unique_prefix: str
+    ) -> Iterator[Store]:
+        client = redis.RedisCluster(host="127.0.0.1", port=redis_cluster.port, socket_timeout=5)
+        store = RedisStore(client, prefix=unique_prefix)
+        yield store
+        store.clear()
+        client.close()
+
+    def test_expired_session_is_removed_by_the_server_in_real_time(self, store: Store) -> None:
+        super().test_expired_session_is_removed_by_the_server_in_real_time(store)
+
+
+def test_a_session_and_its_record_share_a_cluster_slot(redis_cluster: RedisClusterServers) -> None:
+    client = redis.RedisCluster(host="127.0.0.1", port=redis_cluster.port)
+    keys = RedisStore(client).keys
+    for sid in ("abc", "Qx8kVgN0y3H1a3nq1k3Zl2f5rT7wXyZa", "-_x"):
+        assert client.keyslot(keys.session(sid)) == client.keyslot(keys.record(sid))
+    client.close()

@@ -324,6 +324,8 @@ class RedisStore(Store):
         """Run scripts in one pipeline (admin paths: listings, revoke_user)."""
         if not calls:
             return []
+        if self._cluster:  # cluster pipelines refuse EVALSHA: one call at a time
+            return [self._run(name, client, keys, args) for name, keys, args in calls]
         for attempt in (1, 2):
             for name in {name for name, _, _ in calls} - self._loaded_scripts:
                 client.script_load(self._scripts[name].script)
