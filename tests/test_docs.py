@@ -53,6 +53,7 @@ def test_docs_build_without_warnings(built_docs: Path) -> None:
         "migration",
         "security",
         "mongodb",
+        "redis",
         "cli",
         "api",
         "changelog",
