@@ -30,7 +30,7 @@ import redis
 from flask_sessionstore import Cookie, RedisStore
 from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Loaded, Write, stored_expiry
-from flask_sessionstore.stores.redis_keys import expire_at, record_fields
+from flask_sessionstore.stores.redis_format import expire_at, record_fields
 
 from .servers import free_port, wait_for_port
 

@@ -22,7 +22,7 @@ import redis
 from flask_sessionstore import Cookie, RedisStore, SessionTooLargeError, Store
 from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Write
-from flask_sessionstore.stores.redis_keys import Keys, expire_at, meta_prefix_for
+from flask_sessionstore.stores.redis_format import Keys, expire_at, meta_prefix_for
 from tests.records_contract import USER_KEY, SessionStoreContract, record, write
 from tests.redis_server import RedisClusterServers, redis_cluster, redis_url, unique_prefix
 from tests.store_contract import Advance, stored

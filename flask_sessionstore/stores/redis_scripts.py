@@ -5,7 +5,7 @@ reader costs one command and a writer two (its load and its write), and each
 is atomic on the server: no ``WATCH`` retry loop, no lock.  The scripts touch
 only the keys they are given (``KEYS``), so they also run on Redis Cluster,
 where a session's key and its record key share a hash slot (see
-:mod:`flask_sessionstore.stores.redis_keys`).
+:mod:`flask_sessionstore.stores.redis_format`).
 
 Conventions shared by the scripts:
 

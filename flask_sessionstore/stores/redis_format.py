@@ -1,4 +1,4 @@
-"""RedisStore's key layout, connect-redis's expiry rule and the record hash.
+"""RedisStore's format: key layout, value codec, connect-redis's expiry rule, the record.
 
 Pure functions (no I/O), so the rules can be read and tested in one place.
 
@@ -27,6 +27,8 @@ describes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,6 +36,7 @@ from typing import Any
 
 from ..cookie import format_iso, parse_iso
 from ..records import Record
+from .base import StoredSession, stored_expiry
 
 #: The characters SCAN's MATCH treats specially.
 _GLOB = str.maketrans({c: "\\" + c for c in "*?[]\\"})
@@ -80,8 +83,50 @@ class Keys:
 
     def sid_of(self, key: bytes | str) -> str:
         """The session ID in a session key."""
-        text = key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key
-        return text[len(self.prefix) :]
+        return as_text(key)[len(self.prefix) :]
+
+
+# -- the value: JSON.stringify's output -------------------------------------------
+
+#: ``JSON.stringify``: no spaces, non-ASCII kept, key order kept.
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def encode(session: StoredSession, serializer: Any = None) -> bytes:
+    """The stored value: ``JSON.stringify(session)``, or the ``serializer``'s ``dumps``."""
+    text = _dumps(session) if serializer is None else serializer.dumps(session)
+    return as_bytes(text)
+
+
+def decode(raw: bytes, serializer: Any = None) -> StoredSession:
+    """The stored session in ``raw``; ``ValueError`` when it is not an object."""
+    session = json.loads(raw) if serializer is None else serializer.loads(raw)
+    if not isinstance(session, dict):
+        raise ValueError(f"a {type(session).__name__}, not an object")
+    return session
+
+
+def as_bytes(value: Any) -> bytes:
+    """A reply or value as bytes (a client with ``decode_responses`` gives str)."""
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def version(raw: bytes) -> str:
+    """The version of a stored value: its SHA-1, as the scripts' ``redis.sha1hex`` gives it."""
+    return hashlib.sha1(raw).hexdigest()
+
+
+def renew_cookie(session: StoredSession, key_expiry: datetime) -> None:
+    """Set ``cookie.expires`` to the key's expiry when a TTL-only touch left it behind.
+
+    connect-redis's ``touch`` moves the key's TTL and leaves the value, so the
+    stored ``cookie.expires`` goes stale; the key is what is live.  Within a
+    second the difference is the TTL's rounding up, not a touch, and is kept.
+    """
+    cookie = session.get("cookie")
+    written = stored_expiry(session) if isinstance(cookie, dict) else None
+    if written is not None and key_expiry - written >= timedelta(seconds=1):
+        cookie["expires"] = format_iso(key_expiry)  # type: ignore[index]
 
 
 # -- expiry: connect-redis's getTTL, in absolute milliseconds ---------------------
@@ -143,17 +188,18 @@ def record_fields(record: Record) -> list[str]:
     return pairs
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+def as_text(value: Any) -> str:
+    """A reply as str (IDs and owners are UTF-8; anything else survives as escapes)."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value)
 
 
 def record_from(pairs: Any) -> Record:
     """The :class:`Record` of an ``HGETALL`` reply (a flat list, or a dict)."""
     if isinstance(pairs, Mapping):
-        items = {_text(k): _text(v) for k, v in pairs.items()}
+        items = {as_text(k): as_text(v) for k, v in pairs.items()}
     else:
         flat = list(pairs or ())
-        items = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat) - 1, 2)}
+        items = {as_text(flat[i]): as_text(flat[i + 1]) for i in range(0, len(flat) - 1, 2)}
 
     def when(field: str) -> datetime | None:
         try:
