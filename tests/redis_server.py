@@ -68,14 +68,16 @@ class RedisServer:
         """Start the process and wait (at most ``timeout`` s) until it answers ``PING``."""
         if self.process is not None:
             raise RuntimeError(f"redis-server is already running (pid {self.process.pid})")
+        config = [arg for arg in self.extra if arg.endswith(".conf")]
         command = [
             redis_server_binary(),
+            *config,  # a config file must come first
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "no",
             "--dir", self.dir,
-            *self.extra,
+            *(arg for arg in self.extra if not arg.endswith(".conf")),
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
@@ -230,3 +232,32 @@ def redis_cluster() -> Iterator[RedisClusterServers]:
     cluster = RedisClusterServers().start()
     yield cluster
     cluster.kill()
+
+
+class RedisSentinel:
+    """One ``redis-server --sentinel`` watching a master as ``mymaster`` (quorum 1)."""
+
+    def __init__(self, master: RedisServer) -> None:
+        self.master = master
+        self.dir = tempfile.mkdtemp(prefix="redis-sentinel-")
+        self.config = os.path.join(self.dir, "sentinel.conf")
+        self.server = RedisServer(free_port(), "--sentinel")
+        with open(self.config, "w", encoding="utf-8") as config:
+            config.write(
+                f"sentinel monitor mymaster 127.0.0.1 {master.port} 1\n"
+                "sentinel down-after-milliseconds mymaster 1000\n"
+            )
+
+    @property
+    def port(self) -> int:
+        """The sentinel's port."""
+        return self.server.port
+
+    def __enter__(self) -> RedisSentinel:
+        self.server.extra = (self.config, *self.server.extra)  # sentinel rewrites it
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

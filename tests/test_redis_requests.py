@@ -16,7 +16,8 @@ import redis
 from flask import Flask, session
 from flask.testing import FlaskClient
 
-from flask_sessionstore import RedisStore, SessionStore, SessionTooLargeError
+from flask_sessionstore import RedisStore, ServerSession, SessionStore, SessionTooLargeError
+from flask_sessionstore.stores.base import Write
 from tests.redis_server import RedisServer, redis_url, unique_prefix
 
 __all__ = ["redis_url", "unique_prefix"]  # fixtures, imported for pytest
@@ -218,3 +219,106 @@ def test_the_cli_works_on_redis(cli_app: tuple[Flask, RedisStore]) -> None:
     assert runner.invoke(args=["sessions", "clear", "--yes"]).exit_code == 0
     assert runner.invoke(args=["sessions", "count"]).output.strip() == "0"
     assert store.sessions_of("alice") == []
+
+
+# -- account control and timeouts through the extension ------------------------------
+
+
+def accounts_app(store: RedisStore, **options: Any) -> tuple[Flask, SessionStore]:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="keyboard cat", TESTING=True)
+    sessions = SessionStore(app, store=store, cookie={"max_age": 3600}, **options)
+
+    @app.get("/login/<user>")
+    def login(user: str) -> str:
+        assert isinstance(session, ServerSession)
+        session.regenerate()
+        session["_user_id"] = user
+        return session.id
+
+    @app.get("/me")
+    def me() -> dict[str, Any]:
+        return {"user": session.get("_user_id")}
+
+    @app.get("/logout-others")
+    def logout_others() -> dict[str, Any]:
+        return {"revoked": sessions.revoke_user(session["_user_id"], keep_current=True)}
+
+    return app, sessions
+
+
+def test_revoking_a_users_other_devices(redis_url: str, unique_prefix: str) -> None:
+    store = RedisStore(url=redis_url, prefix=unique_prefix)
+    app, sessions = accounts_app(store)
+    phone, laptop, tablet = (app.test_client() for _ in range(3))
+    for device in (phone, laptop, tablet):
+        device.get("/login/alice@example.com")
+    app.test_client().get("/login/bob")
+    with app.app_context():
+        assert len(sessions.sessions_of("alice@example.com")) == 3
+    assert laptop.get("/logout-others").get_json() == {"revoked": 2}
+    assert phone.get("/me").get_json() == {"user": None}  # its old cookie is worthless now
+    assert laptop.get("/me").get_json() == {"user": "alice@example.com"}
+    with app.app_context():
+        (kept,) = sessions.sessions_of("alice@example.com")
+        assert kept.ip == "127.0.0.1" and kept.created_at is not None
+        assert len(sessions.sessions_of("bob")) == 1
+    store.clear()
+
+
+def test_max_sessions_per_user_revokes_the_least_recently_seen(
+    redis_url: str, unique_prefix: str
+) -> None:
+    store = RedisStore(url=redis_url, prefix=unique_prefix)
+    app, sessions = accounts_app(store, max_sessions_per_user=2)
+    first, second, third = (app.test_client() for _ in range(3))
+    for device in (first, second, third):
+        device.get("/login/carol")
+    assert first.get("/me").get_json() == {"user": None}
+    assert third.get("/me").get_json() == {"user": "carol"}
+    with app.app_context():
+        assert len(sessions.sessions_of("carol")) == 2
+    store.clear()
+
+
+def test_the_absolute_timeout_caps_the_key_ttl(redis_url: str, unique_prefix: str) -> None:
+    store = RedisStore(url=redis_url, prefix=unique_prefix)
+    app, _ = accounts_app(store, absolute_timeout=60, idle_timeout=600)
+    sid = app.test_client().get("/login/dave").get_data(as_text=True)
+    raw = redis.Redis.from_url(redis_url)
+    for key in (store.keys.session(sid), store.keys.record(sid), store.keys.owner("dave")):
+        assert 55_000 < raw.pttl(key) <= 60_000, key
+    raw.close()
+    store.clear()
+
+
+def test_a_forked_worker_gets_its_own_client(redis_url: str, unique_prefix: str) -> None:
+    """gunicorn --preload: the store is built (and here even used) before the fork."""
+    import multiprocessing
+
+    global _preloaded
+    store = _preloaded = RedisStore(url=redis_url, prefix=unique_prefix)
+    store.set("parent", {"cookie": {"originalMaxAge": None, "expires": None}, "n": 1})
+    parent_client = store.client()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        seen = pool.map(_child_uses_the_preloaded_store, [(id(parent_client), n) for n in (1, 2)])
+    assert seen == [True, True]
+    assert store.client() is parent_client
+    final = store.get("parent")
+    assert final is not None and final["n"] == 1
+    assert len([key for key in final if key.startswith("child")]) == 2
+    store.clear()
+
+
+_preloaded: RedisStore | None = None
+
+
+def _child_uses_the_preloaded_store(args: tuple[int, int]) -> bool:
+    parent_client, n = args
+    store = _preloaded
+    assert store is not None
+    loaded = store.load("parent")
+    assert loaded is not None
+    key = f"child{n}"  # disjoint keys: both writes must survive
+    written = store.write("parent", Write({**loaded.session, key: 1}, base=loaded, changed=(key,)))
+    return written is not None and id(store.client()) != parent_client

@@ -24,7 +24,14 @@ from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Write
 from flask_sessionstore.stores.redis_format import Keys, expire_at, meta_prefix_for
 from tests.records_contract import USER_KEY, SessionStoreContract, record, write
-from tests.redis_server import RedisClusterServers, redis_cluster, redis_url, unique_prefix
+from tests.redis_server import (
+    RedisClusterServers,
+    RedisSentinel,
+    RedisServer,
+    redis_cluster,
+    redis_url,
+    unique_prefix,
+)
 from tests.store_contract import Advance, stored
 
 __all__ = ["redis_cluster", "redis_url", "unique_prefix"]  # fixtures, imported for pytest
@@ -312,3 +319,21 @@ def test_a_session_and_its_record_share_a_cluster_slot(redis_cluster: RedisClust
     for sid in ("abc", "Qx8kVgN0y3H1a3nq1k3Zl2f5rT7wXyZa", "-_x"):
         assert client.keyslot(keys.session(sid)) == client.keyslot(keys.record(sid))
     client.close()
+
+
+def test_a_sentinel_master_client_serves_sessions() -> None:
+    from redis.sentinel import Sentinel
+
+    with RedisServer() as master, RedisSentinel(master) as sentinel:
+        sentinels = Sentinel([("127.0.0.1", sentinel.port)], socket_timeout=2)
+        client = sentinels.master_for("mymaster", socket_timeout=2, socket_connect_timeout=2)
+        store = RedisStore(client, prefix="sentinel:")
+        assert store.name == "RedisStore(sentinel master mymaster)"
+        written = write(store, "sid", None, **{USER_KEY: "alice"})
+        assert written is not None
+        loaded = store.load("sid")
+        assert loaded is not None and loaded.record.user == "alice"
+        assert write(store, "sid", loaded, n=1) is not None
+        assert [r.id for r in store.sessions_of("alice")] == ["sid"]
+        assert redis.Redis(port=master.port).exists("sentinel:sid") == 1
+        client.close()

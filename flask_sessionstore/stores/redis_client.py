@@ -110,7 +110,11 @@ class RedisConnection:
         """``RedisStore(redis://host:port/db)`` (never a password): how errors name it."""
         if self.url is not None:
             return f"RedisStore({self.url!r})"
-        kwargs = getattr(getattr(self.given, "connection_pool", None), "connection_kwargs", {})
+        pool = getattr(self.given, "connection_pool", None)
+        service = getattr(pool, "service_name", None)
+        if isinstance(service, str):
+            return f"RedisStore(sentinel master {service})"
+        kwargs = getattr(pool, "connection_kwargs", {})
         if "host" in kwargs:
             where = f"{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
             return f"RedisStore(redis://{where})"
