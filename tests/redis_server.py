@@ -47,9 +47,10 @@ def redis_server_binary() -> str:
 class RedisServer:
     """One redis-server process on 127.0.0.1, started and stopped by PID."""
 
-    def __init__(self, port: int | None = None, *extra: str) -> None:
+    def __init__(self, port: int | None = None, *extra: str, config: str | None = None) -> None:
         self.port = port or free_port()
         self.extra = extra
+        self.config = config  # a config file (a sentinel's), which must come first
         self.process: subprocess.Popen[bytes] | None = None
         self.dir = tempfile.mkdtemp(prefix="redis-test-")
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
@@ -68,16 +69,15 @@ class RedisServer:
         """Start the process and wait (at most ``timeout`` s) until it answers ``PING``."""
         if self.process is not None:
             raise RuntimeError(f"redis-server is already running (pid {self.process.pid})")
-        config = [arg for arg in self.extra if arg.endswith(".conf")]
         command = [
             redis_server_binary(),
-            *config,  # a config file must come first
+            *([self.config] if self.config else []),
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "no",
             "--dir", self.dir,
-            *(arg for arg in self.extra if not arg.endswith(".conf")),
+            *self.extra,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
@@ -241,7 +241,7 @@ class RedisSentinel:
         self.master = master
         self.dir = tempfile.mkdtemp(prefix="redis-sentinel-")
         self.config = os.path.join(self.dir, "sentinel.conf")
-        self.server = RedisServer(free_port(), "--sentinel")
+        self.server = RedisServer(free_port(), "--sentinel", config=self.config)
         with open(self.config, "w", encoding="utf-8") as config:
             config.write(
                 f"sentinel monitor mymaster 127.0.0.1 {master.port} 1\n"
@@ -254,7 +254,6 @@ class RedisSentinel:
         return self.server.port
 
     def __enter__(self) -> RedisSentinel:
-        self.server.extra = (self.config, *self.server.extra)  # sentinel rewrites it
         self.server.start()
         return self
 

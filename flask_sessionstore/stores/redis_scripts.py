@@ -121,9 +121,9 @@ return 1
 
 #: ``REFRESH(sess, rec[, owner[, old owner]])`` with ARGV ``expected, now, at,
 #: sid, owner mode, score, record pairs...``: the expiry and record of a live
-#: session still at version ``expected``.  ``at = -1`` keeps the key's expiry
-#: (``disable_ttl``).  Returns 1 (refreshed), 0 (gone) or -1 (rewritten since:
-#: that write refreshed it).
+#: session still at version ``expected`` (the value is not rewritten).
+#: Returns 1 (refreshed), 0 (gone) or -1 (rewritten since: that write
+#: refreshed it).
 REFRESH = (
     _EXPIRETIME
     + _RECORD
@@ -134,8 +134,7 @@ if not current then return 0 end
 local t = expiretime(KEYS[1])
 if t >= 0 and t <= now then return 0 end
 if redis.sha1hex(current) ~= ARGV[1] then return -1 end
-if at > 0 then redis.call('PEXPIREAT', KEYS[1], at) end
-if at < 0 then at = math.max(t, 0) end
+redis.call('PEXPIREAT', KEYS[1], at)
 put_record(7, true, at)
 put_owner(tonumber(ARGV[5]), ARGV[4], ARGV[6], at)
 return 1
