@@ -337,3 +337,18 @@ def test_a_sentinel_master_client_serves_sessions() -> None:
         assert [r.id for r in store.sessions_of("alice")] == ["sid"]
         assert redis.Redis(port=master.port).exists("sentinel:sid") == 1
         client.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"prefix": ""}, {"ttl": -1}, {"client": object()}, {"scan_count": "x"}]
+)
+def test_a_construction_error_never_shows_the_password(kwargs: dict[str, Any]) -> None:
+    with pytest.raises((ValueError, TypeError)) as caught:
+        RedisStore(url="redis://user:hunter2@127.0.0.1:6379/0", **kwargs)
+    seen = [str(caught.value)]
+    trace = caught.value.__traceback__
+    while trace is not None:  # as an error tracker renders it: every frame's locals
+        if trace.tb_frame.f_code.co_name != "test_a_construction_error_never_shows_the_password":
+            seen.extend(repr(value) for value in trace.tb_frame.f_locals.values())
+        trace = trace.tb_next
+    assert len(seen) > 3 and not [text for text in seen if "hunter2" in text]

@@ -56,7 +56,7 @@ from ..records import Record, SessionRecord, most_recent_first
 from .base import Loaded, Store, StoredSession, Write, stored_expiry
 from .errors import too_large
 from .memory import DEFAULT_MAX_SIZE
-from .redis_client import Call, RedisConnection
+from .redis_client import Call, HiddenURL, RedisConnection
 from .redis_format import (
     Keys,
     as_bytes,
@@ -135,6 +135,10 @@ class RedisStore(Store):
         max_session_size: int | None = DEFAULT_MAX_SIZE,
         meta_prefix: str | None = None,
     ) -> None:
+        # From here on the URL (and any password in it) is no frame's local:
+        # an error tracker rendering this frame shows only its masked repr.
+        hidden_url = HiddenURL(url) if isinstance(url, str) else url
+        del url
         try:
             import redis
         except ImportError as exc:
@@ -179,15 +183,17 @@ class RedisStore(Store):
         #: Where sessions, records and owner sets live (:mod:`.redis_format`).
         self.keys = Keys(prefix, meta)
         self._serializer = serializer
-        self._redis = RedisConnection(redis, client, url, self.timeout)
+        self._redis = RedisConnection(redis, client, hidden_url, self.timeout)
 
     def __repr__(self) -> str:
-        return f"<{self.name} prefix={self.keys.prefix!r}>"
+        keys = getattr(self, "keys", None)
+        return f"<{self.name}" + (f" prefix={keys.prefix!r}>" if keys else " (unfinished)>")
 
     @property
     def name(self) -> str:
         """``RedisStore(redis://host:port/db)`` (never a password): how errors name it."""
-        return self._redis.name
+        connection = getattr(self, "_redis", None)  # (repr of a store still being built)
+        return "RedisStore" if connection is None else connection.name
 
     @property
     def expires_natively(self) -> bool:

@@ -52,9 +52,15 @@ class HiddenURL:
 
     def __init__(self, url: str) -> None:
         self.value = url
-        parts = urlsplit(url)
-        host = parts.hostname or "localhost"
-        self.shown = f"{parts.scheme}://{host}:{parts.port or 6379}{parts.path or '/0'}"
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "localhost", parts.port or 6379
+        except ValueError:  # a port that is not a number
+            self.valid, self.shown = False, "<a URL that does not parse>"
+            return
+        #: Whether it is a ``redis://`` or ``rediss://`` URL.
+        self.valid = parts.scheme in ("redis", "rediss")
+        self.shown = f"{parts.scheme}://{host}:{port}{parts.path or '/0'}"
 
     def __repr__(self) -> str:
         return self.shown
@@ -63,24 +69,22 @@ class HiddenURL:
 class RedisConnection:
     """The client (given, or this process's own from ``url``), its breaker and the scripts."""
 
-    def __init__(self, redis: Any, client: Any, url: str | None, timeout: float) -> None:
+    def __init__(self, redis: Any, client: Any, url: Any, timeout: float) -> None:
         if (client is None) == (url is None):
             given = "both client and url" if client is not None else "neither"
             raise ValueError(
                 "RedisStore needs exactly one of client (a redis.Redis) or url "
                 f"(a redis:// or rediss:// URL); got {given}"
             )
-        if url is not None and (
-            not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss")
-        ):
-            shown = repr(HiddenURL(url)) if isinstance(url, str) else type(url).__name__
+        if url is not None and (not isinstance(url, HiddenURL) or not url.valid):
+            shown = repr(url) if isinstance(url, HiddenURL) else type(url).__name__
             raise ValueError(f"RedisStore url must be a redis:// or rediss:// URL, not {shown}")
         if client is not None:
             check_client(client, redis)
         self.redis = redis
         self.timeout = timeout
         self.given = client
-        self.url = None if url is None else HiddenURL(url)
+        self.url: HiddenURL | None = url
         #: A ``redis.RedisCluster``: owner sets live in other hash slots.
         self.cluster = client is not None and isinstance(client, redis.RedisCluster)
         self._lock = threading.Lock()
