@@ -84,6 +84,14 @@ class TestRedisStoreContract(SessionStoreContract):
         the store hands back the cookie with that expiry, so the renewed one is seen."""
         super().test_touch_updates_stored_cookie(store, advance)
 
+    def test_an_owner_set_lives_as_long_as_its_longest_session(self, store: Store) -> None:
+        assert isinstance(store, RedisStore)
+        write(store, "long", None, max_age=7200, **{USER_KEY: "alice"})
+        write(store, "short", None, max_age=60, **{USER_KEY: "alice"})
+        ttl = store.client().pttl(store.keys.owner("alice"))
+        assert 7_100_000 < ttl <= 7_200_000
+        assert {r.id for r in store.sessions_of("alice")} == {"long", "short"}
+
     def test_expired_session_is_removed_by_the_server_in_real_time(self, store: Store) -> None:
         assert isinstance(store, RedisStore)
         store.set("short", stored(max_age=1, n=1))

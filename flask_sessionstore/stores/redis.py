@@ -273,14 +273,11 @@ class RedisStore(Store):
     def _cluster_owners(
         self, client: Any, sid: str, record: Record, old: str | None, at: int
     ) -> None:
-        pipe = client.pipeline(transaction=False)
         if record.user is not None:
-            key = self.keys.owner(record.user)
-            pipe.zadd(key, {sid: to_ms(record.last_seen_at or utcnow())})
-            pipe.pexpireat(key, at) if at else pipe.persist(key)
+            score = to_ms(record.last_seen_at or utcnow())
+            self._redis.run(client, "owner", [self.keys.owner(record.user)], [sid, score, at])
         if old is not None and old != record.user:
-            pipe.zrem(self.keys.owner(old), sid)
-        pipe.execute()
+            client.zrem(self.keys.owner(old), sid)
 
     def _expiry(self, session: StoredSession, now: datetime, cap: datetime | None) -> int:
         return expire_at(stored_expiry(session), now, self.ttl, cap)

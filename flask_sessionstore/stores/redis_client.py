@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .breaker import Breaker
-from .redis_scripts import LOAD, RECORD, REFRESH, REVOKE, TOUCH, WRITE
+from .redis_scripts import LOAD, OWNER, RECORD, REFRESH, REVOKE, TOUCH, WRITE
 
 logger = logging.getLogger("flask_sessionstore")
 
@@ -43,6 +43,7 @@ _SCRIPTS = {
     "refresh": REFRESH,
     "touch": TOUCH,
     "revoke": REVOKE,
+    "owner": OWNER,
 }
 _SECRET_IN_URL = re.compile(r"(\w+://)[^@/\s]*@")
 

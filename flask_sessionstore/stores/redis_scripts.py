@@ -169,3 +169,20 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return live
 """
 )
+
+#: ``OWNER(owner set)`` with ARGV ``sid, score, at``: on Redis Cluster, where the
+#: owner set lives in another hash slot than the session, what ``put_owner``
+#: does in the write script (the set lives as long as its longest session).
+OWNER = (
+    _EXPIRETIME
+    + """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local at = tonumber(ARGV[3])
+if at == 0 then
+  redis.call('PERSIST', KEYS[1])
+elseif expiretime(KEYS[1]) < at then
+  redis.call('PEXPIREAT', KEYS[1], at)
+end
+return 1
+"""
+)
