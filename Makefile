@@ -1,7 +1,7 @@
 # The two set-up commands of the README: `make demo` and `make test`.
 # Everything they need is installed here, into .venv, tests/interop/node,
-# .venv-flask-suite (Flask's own tests and the pytest they need) and (for the
-# browser tests) Debian's chromium package.
+# .venv-flask-suite (Flask's own tests and the pytest they need), and Debian's
+# chromium (the browser tests) and redis-server (the RedisStore tests).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 NODE_DIR := tests/interop/node
 
-.PHONY: demo test install node browser flask-suite lint typecheck docs bench clean
+.PHONY: demo test install node browser redis flask-suite lint typecheck docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed"'
@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,mongo,crypto,docs]'
+	$(BIN)/pip install -q -e '.[test,mongo,crypto,redis,docs]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -35,10 +35,18 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then \
+		echo "installing Debian's redis-server for the RedisStore tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; \
+	fi
+
 demo: install
 	$(BIN)/flask --app examples.app run --host 127.0.0.1 --port 5000
 
-test: install node browser
+test: install node browser redis
 	$(BIN)/python -m pytest
 	$(MAKE) flask-suite lint typecheck
 

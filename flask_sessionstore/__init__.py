@@ -22,11 +22,13 @@ from .stores.errors import SessionTooLargeError as SessionTooLargeError
 from .stores.errors import StoreUnavailableError as StoreUnavailableError
 from .stores.memory import MemoryStore as MemoryStore
 from .stores.mongo import MongoStore as MongoStore
+from .stores.redis import RedisStore as RedisStore
 
 __all__ = [
     "Cookie",
     "MemoryStore",
     "MongoStore",
+    "RedisStore",
     "SerializationError",
     "ServerSession",
     "SessionRecord",

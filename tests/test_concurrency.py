@@ -10,20 +10,25 @@ from typing import Any
 import pytest
 from flask import Flask, request, session
 
-from flask_sessionstore import MongoStore, ServerSession, Store
+from flask_sessionstore import MongoStore, RedisStore, ServerSession, Store
 from tests.mongo_server import secantus_uri
+from tests.redis_server import redis_url
 
-__all__ = ["secantus_uri"]  # the fixture, imported for pytest
+__all__ = ["redis_url", "secantus_uri"]  # the fixtures, imported for pytest
 
 
-@pytest.fixture(params=["memory", "mongo"])
+@pytest.fixture(params=["memory", "mongo", "redis"])
 def store(request: pytest.FixtureRequest) -> Store:
-    """Every test here runs against MemoryStore and against MongoStore on a real
-    wire-protocol server (mongomock is not thread-safe, so it cannot judge races)."""
+    """Every test here runs against MemoryStore, MongoStore on a real wire-protocol
+    server and RedisStore on a real redis-server (mongomock and fakeredis are not
+    thread-safe servers, so they cannot judge races)."""
     if request.param == "memory":
         from tests.conftest import RecordingStore
 
         return RecordingStore()
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        return RedisStore(url=url, prefix=f"concurrency-{uuid.uuid4().hex}:")
     uri = request.getfixturevalue("secantus_uri")
     return MongoStore(mongo_url=uri, db_name="concurrency", collection_name=uuid.uuid4().hex)
 

@@ -2,6 +2,7 @@ from flask_sessionstore import (
     Cookie,
     MemoryStore,
     MongoStore,
+    RedisStore,
     SerializationError,
     ServerSession,
     SessionRecord,
