@@ -103,10 +103,10 @@ def count_command() -> None:
     help="Print a JSON array of {id, expires, user, last_seen_at, created_at, ip, user_agent}.",
 )
 def list_command(limit: int | None, user: str | None, as_json: bool) -> None:
-    """List live sessions: ID, expiry (UTC), owner and last seen when recorded.
+    """List live sessions: ID, expiry, owner and last seen (UTC), in a table.
 
     The expiry is the store's, so a browser-session cookie's session shows
-    when the store will forget it.
+    when the store will forget it.  --json gives the exact times.
     """
     store = _store()
     if user is not None:
@@ -124,12 +124,26 @@ def list_command(limit: int | None, user: str | None, as_json: bool) -> None:
         return
     if not rows:
         click.echo("no live sessions" + (f" of {user!r}" if user is not None else ""))
-    for row in rows:
-        owner = row["user"] if row["user"] is not None else "-"
-        seen = row["last_seen_at"] or "-"
-        click.echo(f"{row['id']}  expires {row['expires'] or '-'}  user {owner}  seen {seen}")
+    else:
+        _table(records)
     if more:
         click.echo("... more sessions (raise --limit to see them)", err=True)
+
+
+def _table(records: list[SessionRecord]) -> None:
+    """ID, expiry, owner and last seen (UTC, to the minute) in aligned columns."""
+
+    def minute(moment: datetime | None) -> str:
+        return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+    lines = [("ID", "EXPIRES (UTC)", "USER", "LAST SEEN (UTC)")] + [
+        (r.id, minute(r.expires_at), r.user if r.user is not None else "-", minute(r.last_seen_at))
+        for r in records
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        click.echo("  ".join([*cells, line[3]]))
 
 
 @sessions_command.command("show", context_settings=SID_ARGUMENT)

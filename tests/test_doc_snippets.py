@@ -42,8 +42,9 @@ from flask_sessionstore import MemoryStore, MongoStore, SessionStore
 from tests.docs_build import SNIPPETS, BuiltDocs, built_docs, code_blocks, snippet_files
 from tests.mongo_server import secantus_uri
 from tests.quickstart_client import drive
+from tests.redis_server import redis_url
 
-__all__ = ["built_docs", "secantus_uri"]  # the fixtures, imported for pytest
+__all__ = ["built_docs", "redis_url", "secantus_uri"]  # the fixtures, imported for pytest
 
 # Snippets the docs show but the suite does not run yet, each waiting for a
 # change to the package.  To switch one on, delete its line: the test that
@@ -483,3 +484,92 @@ def test_every_snippet_is_run_or_pending() -> None:
     assert files - set(COVERED) == set(), "add a test with @covers(...) for these snippets"
     assert set(COVERED) - files == set(), "these covered snippets no longer exist"
     assert set(PENDING) <= files
+
+
+@covers("accounts/devices.py")
+def test_the_devices_page_lists_revokes_and_logs_out_other_devices(snippets: Snippets) -> None:
+    app = snippets.load("accounts/devices.py").app
+
+    @app.get("/_whoami")
+    def whoami() -> str:
+        return str(session.get("_user_id"))
+
+    phone, laptop, tablet = app.test_client(), app.test_client(), app.test_client()
+    for client, agent in ((laptop, "Laptop"), (tablet, "Tablet"), (phone, "Phone")):
+        client.environ_base["HTTP_USER_AGENT"] = agent
+        client.post("/login", data={"user": "alice"})
+    listed = phone.get("/devices").json
+    assert [d["browser"] for d in listed] == ["Phone", "Tablet", "Laptop"]
+    assert [d["this device"] for d in listed] == [True, False, False]
+    tablet_sid = listed[1]["id"]
+    phone.post(f"/devices/{tablet_sid}/revoke")
+    assert [d["browser"] for d in phone.get("/devices").json] == ["Phone", "Laptop"]
+    phone.post("/password")
+    assert [d["browser"] for d in phone.get("/devices").json] == ["Phone"]
+    assert laptop.get("/_whoami").text == "None"  # its next request is anonymous
+    assert app.extensions["sessionstore"].max_sessions_per_user == 5
+
+
+@covers("accounts/polling.py")
+def test_polling_is_not_activity(snippets: Snippets) -> None:
+    app = snippets.load("accounts/polling.py").app
+
+    @app.post("/_inbox")
+    def inbox() -> str:
+        session["inbox"] = ["hello"]
+        return "ok"
+
+    @app.get("/_page")
+    def page() -> str:
+        return str(session.get("inbox"))
+
+    client = app.test_client()
+    with freeze_time(datetime.now(timezone.utc)) as frozen:
+        client.post("/_inbox")
+        for _ in range(20):  # every 60 s for 20 minutes: longer than the idle timeout
+            frozen.tick(60)
+            client.get("/notifications/count")
+        assert client.get("/notifications/count").json == {"count": 0}  # timed out
+        for polling, expected in ((True, 0), (False, 1)):
+            client.post("/_inbox")
+            frozen.tick(10 * 60)
+            headers = {"X-Polling": "1"} if polling else {}
+            client.get("/_page", headers=headers)  # activity only without the header
+            frozen.tick(6 * 60)  # 16 minutes after the inbox was filled
+            assert client.get("/notifications/count").json == {"count": expected}
+
+
+@covers("redis/connect.py", "redis/share_with_express.py")
+def test_redis_snippets_keep_sessions_in_redis(
+    snippets: Snippets, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    from flask_sessionstore import RedisStore
+
+    database = f"{redis_url.rstrip('/0')}/5"
+    redis.Redis.from_url(database).flushdb()
+    monkeypatch.setenv("REDIS_URL", database)
+    for name, cookie in (
+        ("redis/connect.py", "session"),
+        ("redis/share_with_express.py", "connect.sid"),
+    ):
+        app = snippets.load(name).app
+        assert isinstance(app.extensions["sessionstore"].store, RedisStore)
+        add_write_view(app)
+        client = app.test_client()
+        client.get("/_write")
+        assert client.get_cookie(cookie) is not None
+    keys = sorted(key.decode() for key in redis.Redis.from_url(database).keys("sess:*"))
+    assert len(keys) == 2  # one session per app, connect-redis's key layout
+
+
+@covers("redis/sentinel.py")
+def test_the_sentinel_snippet_builds_a_store_without_touching_the_network(
+    snippets: Snippets,
+) -> None:
+    from flask_sessionstore import RedisStore
+
+    module = snippets.load("redis/sentinel.py")
+    assert isinstance(module.store, RedisStore)
+    assert module.store.client() is module.master
