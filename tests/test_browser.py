@@ -8,6 +8,7 @@ Debian's packages, and nothing here ever downloads one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -74,9 +75,17 @@ def require_chromium(path: str) -> None:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The example app under gunicorn; yields its base URL."""
+    with example_app() as base:
+        yield base
+
+
+@contextlib.contextmanager
+def example_app(**env_vars: str) -> Iterator[str]:
+    """Run the example app under gunicorn with extra environment variables."""
     port = free_port()
-    env = {**os.environ, "SECRET_KEY": "browser-test secret"}
+    env = {**os.environ, "SECRET_KEY": "browser-test secret", **env_vars}
     env.pop("MONGODB_URI", None)  # the MemoryStore demo, whatever the environment
+    env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -99,7 +99,8 @@ def test_what_to_try_with_the_memory_store() -> None:
     assert 'id="what-to-try"' in page
     assert "only a signed session ID" in page
     assert "you are logged out" in page
-    assert "MONGODB_URI=mongodb://localhost:27017/demo make demo" in page
+    assert "REDIS_URL=redis://localhost:6379/0 make demo" in page
+    assert "Log in from a second browser" in page and "Wait 120 seconds" in page
 
 
 def test_what_to_try_with_mongodb() -> None:
@@ -114,3 +115,40 @@ def test_a_long_name_keeps_its_full_text_for_the_tooltip(app: Flask) -> None:
     name = "x" * 200
     client.post("/login", data={"username": name})
     assert f'<span title="{name}" id="user">{name}</span>' in client.get("/").text
+
+
+def test_the_devices_page_revokes_one_device_and_the_others() -> None:
+    import re
+
+    from examples.app import create_app
+    from flask_sessionstore import MemoryStore
+
+    app = create_app(MemoryStore(), TESTING=True)
+    clients = [app.test_client() for _ in range(3)]
+    for client, agent in zip(
+        clients,
+        ("Firefox/140 (Windows)", "iPhone Safari/604", "X11 Linux Chrome/1 Safari/5"),
+        strict=True,
+    ):
+        client.environ_base["HTTP_USER_AGENT"] = agent
+        client.post("/login", data={"username": "carol"})
+    me = clients[2]
+    page = me.get("/devices").text
+    ids = re.findall(r'data-id="([^"]+)"', page)
+    assert len(ids) == 3 and page.count("this device") == 1
+    me.post(f"/devices/{ids[1]}/revoke")  # someone else's row on this page
+    assert len(re.findall(r'data-id="', me.get("/devices").text)) == 2
+    response = me.post("/password", follow_redirects=True)
+    assert "1 other device(s) logged out" in response.text
+    for other in clients[:2]:
+        assert 'id="login"' in other.get("/").text
+    assert 'id="user">carol<' in me.get("/").text
+
+
+def test_the_devices_page_needs_a_login() -> None:
+    from examples.app import create_app
+    from flask_sessionstore import MemoryStore
+
+    client = create_app(MemoryStore(), TESTING=True).test_client()
+    response = client.get("/devices", follow_redirects=True)
+    assert "Log in first." in response.text
