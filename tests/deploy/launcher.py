@@ -85,7 +85,7 @@ class Gunicorn:
         self._folder = tempfile.TemporaryDirectory(prefix="deploy-matrix-")
         self.signals_folder = Path(self._folder.name) / "signals"
         self.signals_folder.mkdir()
-        self.log_path = Path(self._folder.name) / "gunicorn.log"
+        self.log_path = Path(self._folder.name) / "gunicorn.log"  # one per run, see start
 
     def start(self) -> Gunicorn:
         """Start a fresh run (new port, new namespaces) and wait until it answers."""
@@ -93,6 +93,7 @@ class Gunicorn:
             raise RuntimeError(f"gunicorn is already running (pid {self.process.pid})")
         self.port = free_port()
         self.run = "r" + uuid.uuid4().hex[:10]
+        self.log_path = Path(self._folder.name) / f"gunicorn-{self.run}.log"
         config = {
             "store": self.store,
             "url": self.url,
