@@ -4,8 +4,11 @@ The server is started in a new session (``start_new_session=True``), so its
 master and every worker form one process group whose ID is the master's
 PID; :meth:`Gunicorn.stop` signals that group (SIGTERM, then SIGKILL), so a
 worker stuck on a lock, or one the master lost track of, never outlives the
-test.  Its output goes to a log file whose tail failure messages quote
-(gunicorn's ``WORKER TIMEOUT`` lines, tracebacks).
+test.  Should the test process itself be killed, :mod:`.gunicorn_conf`
+makes the kernel kill the master, and the master's death its workers.
+
+Each run's output goes to its own log file, whose end failure messages
+quote (tracebacks, stack dumps of stuck workers).
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ class Gunicorn:
                     sys.executable,
                     "-m",
                     "gunicorn",
+                    "-c",
+                    "python:tests.deploy.gunicorn_conf",
                     "-b",
                     f"127.0.0.1:{self.port}",
                     *self.shape.arguments(),
