@@ -33,7 +33,7 @@ in a gevent worker, whatever the store (see :func:`can_overlap`, pinned by
 Time.  Every request has a timeout (:data:`~tests.deploy.client.REQUEST_TIMEOUT`,
 6 s; a request held in flight waits at most 3 s more), every scenario a
 deadline (:data:`SCENARIO_DEADLINE`) checked between its steps, and the
-module a budget (:data:`MODULE_BUDGET`, 240 s): once it is used up the
+module a budget (:data:`MODULE_BUDGET`, 300 s): once it is used up the
 remaining cells fail at once, so the module can never run longer than
 that plus one scenario.  A deadlocked worker costs one request timeout
 (its failure message shows its stack), then its server is killed and a
@@ -85,7 +85,7 @@ PAGE_VIEWS = 6
 #: Seconds one scenario may take (checked between its steps).
 SCENARIO_DEADLINE = 30.0
 #: Seconds the whole module may take; cells after that fail at once.
-MODULE_BUDGET = 240.0
+MODULE_BUDGET = 300.0
 ARTIFACT = ROOT / "test-artifacts" / "deployment-matrix.md"
 
 
