@@ -26,6 +26,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.processes import die_with_parent
+
 # The child: start the server, stop it cleanly (WiredTiger closed) on SIGTERM.
 _CHILD = """
 import signal, sys
@@ -93,6 +95,7 @@ class SecantusServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not self.answers_ping():

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.mongo_server import free_port
+from tests.processes import die_with_parent
 
 
 def redis_server_binary() -> str:
@@ -80,7 +81,11 @@ class RedisServer:
             *self.extra,
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not self.answers_ping():

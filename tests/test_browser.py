@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.processes import die_with_parent
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext
 
@@ -103,6 +105,7 @@ def example_app(**env_vars: str) -> Iterator[str]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=die_with_parent,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -53,6 +53,7 @@ from flask_sessionstore.signing import (
     unsign,
 )
 from tests.mongo_server import secantus_uri
+from tests.processes import die_with_parent
 
 __all__ = ["secantus_uri"]  # the fixture, imported for pytest
 
@@ -208,6 +209,7 @@ def express_app(node: str, mongo_url: str, collection: str, mode: Mode) -> Itera
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
+            preexec_fn=die_with_parent,
         )
         try:
             port = wait_until_ready(process, stderr)

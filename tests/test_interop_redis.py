@@ -28,6 +28,7 @@ import redis
 from flask import Flask, jsonify, request, session
 
 from flask_sessionstore import RedisStore, ServerSession, SessionStore
+from tests.processes import die_with_parent
 from tests.redis_server import redis_url
 from tests.test_interop_express import (
     COOKIE_NAME,
@@ -86,6 +87,7 @@ def express_app(node: str, url: str, prefix: str) -> Iterator[str]:
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
+            preexec_fn=die_with_parent,
         )
         try:
             port = wait_until_ready(process, stderr)

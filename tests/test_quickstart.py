@@ -49,6 +49,7 @@ import pytest
 
 from tests.docs_build import ROOT, BuiltDocs, all_code_blocks, built_docs, code_blocks
 from tests.mongo_server import free_port, secantus_uri
+from tests.processes import die_with_parent
 
 __all__ = ["built_docs", "secantus_uri"]  # the fixtures, imported for pytest
 
@@ -211,6 +212,7 @@ class Reader:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group: the reloader child too
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 30
         while True:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flask_sessionstore import RedisStore
 from tests.mongo_server import free_port
+from tests.processes import die_with_parent
 from tests.redis_server import redis_url
 
 __all__ = ["redis_url"]  # the fixture, imported for pytest
@@ -72,7 +73,13 @@ def test_gevent_workers_with_preload_lose_nothing(tmp_path: Path, redis_url: str
         "-b", f"127.0.0.1:{port}", "--chdir", str(tmp_path), "--log-level", "warning",
         "gevent_app:app",
     ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -9,17 +9,9 @@ included (``prctl(PR_SET_PDEATHSIG, SIGKILL)``).
 
 from __future__ import annotations
 
-import ctypes
-import signal
-import sys
 from typing import Any
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+from tests.processes import die_with_parent as _die_with_parent
 
 
 def on_starting(server: Any) -> None:

@@ -6,12 +6,7 @@ server's URL and a namespace (inside each gunicorn worker, or in the master
 with ``--preload``).  Every scenario gets its own namespace, so it starts
 from an empty store.
 
-RedisStore joins the matrix with one more line in :data:`STORE_KINDS`, next
-to a ``redis_server`` helper like :func:`secantus` (``redis-server --port N
---bind 127.0.0.1 --save '' --appendonly no``, stopped by PID)::
-
-    StoreKind("redis", shared=True, server=redis_server,
-              build=lambda url, ns: RedisStore(url=url, prefix=f"sess:{ns}:")),
+A store joins the matrix with one more line in :data:`STORE_KINDS`.
 """
 
 from __future__ import annotations
@@ -20,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
-from flask_sessionstore import MemoryStore, MongoStore, Store
+from flask_sessionstore import MemoryStore, MongoStore, RedisStore, Store
 
 #: The database MongoStore namespaces (collections) live in.
 MONGO_DB = "deployment_matrix"
@@ -33,6 +28,15 @@ def secantus() -> Iterator[str]:
 
     with SecantusServer() as server:
         yield server.uri
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A redis-server on a free port (no persistence), stopped by PID; yields its URL."""
+    from tests.redis_server import RedisServer  # imports pytest: test process only
+
+    with RedisServer() as server:
+        yield server.url
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,12 @@ STORE_KINDS: dict[str, StoreKind] = {
             build=lambda url, ns: MongoStore(
                 mongo_url=url, db_name=MONGO_DB, collection_name=ns, timeout=5
             ),
+        ),
+        StoreKind(
+            "redis",
+            shared=True,
+            server=redis_server,
+            build=lambda url, ns: RedisStore(url=url, prefix=f"sess:{ns}:", timeout=5),
         ),
     )
 }
