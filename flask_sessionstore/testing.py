@@ -4,11 +4,12 @@ Enable the fixtures in your ``conftest.py``::
 
     pytest_plugins = ["flask_sessionstore.testing"]
 
-* ``session_store``: the store of your ``app`` fixture's sessions (or a fresh
-  :class:`~flask_sessionstore.MemoryStore` when there is no ``app`` fixture),
-  to assert on what was stored or to list a user's sessions;
-* ``advance_time``: freezes the clock and returns a function that moves it
-  forward by seconds, for expiry and idle/absolute timeouts (needs
+* ``session_store``: the store of your ``app`` fixture's sessions, emptied
+  before the test (or a fresh :class:`~flask_sessionstore.MemoryStore` when
+  there is no ``app`` fixture), to assert on what was stored or to list a
+  user's sessions;
+* ``session_clock``: freezes the clock; ``session_clock.advance(seconds or
+  timedelta)`` moves it forward, for expiry and idle/absolute timeouts (needs
   ``freezegun``: ``pip install 'flask-express-session[testing]'``).
 
 And, without pytest:
@@ -23,6 +24,7 @@ Flask's own ``client.session_transaction()`` works with every store.
 
 from __future__ import annotations
 
+import contextlib
 import secrets as _secrets
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
@@ -35,30 +37,43 @@ from .cookie import Cookie, utcnow
 from .options import SecretOption, resolve_secrets
 from .records import Record
 from .serialization import Tagger
+from .session import ServerSession
 from .signing import cookie_value
 from .state import stored_form
 from .stores.base import Store, Write
 from .stores.memory import MemoryStore
 
-__all__ = ["login_as", "make_session_cookie"]
+__all__ = ["SessionClock", "login_as", "make_session_cookie"]
 
 
 def login_as(client: FlaskClient, user_id: object, *, fresh: bool = True) -> None:
-    """Log ``user_id`` in on ``client`` the way Flask-Login's ``login_user`` records it.
+    """Log ``user_id`` in on ``client`` the way Flask-Login's ``login_user`` leaves it.
 
-    Writes ``_user_id`` and ``_fresh`` (and, when Flask-Login is installed,
-    its session-protection identifier ``_id`` for this client) into the
-    client's session through ``session_transaction()``, so the next request
-    is authenticated and the session's record names its owner.
+    Through ``session_transaction()``: the session moves to a fresh ID (as a
+    login should) and gets ``_user_id`` and ``_fresh`` and, when Flask-Login
+    is installed, its session-protection identifier ``_id`` for this client.
+    The next request is authenticated, and the session's record names its
+    owner.
     """
+    identifier = _flask_login_identifier(client)
     with client.session_transaction() as session:
+        if isinstance(session, ServerSession):
+            session.regenerate(keep_data=True)
         session["_user_id"] = str(user_id)
         session["_fresh"] = fresh
-        try:
-            from flask_login.utils import _create_identifier  # type: ignore[import-not-found]
-        except ImportError:
-            return
-        session["_id"] = _create_identifier()
+        if identifier is not None:
+            session["_id"] = identifier
+
+
+def _flask_login_identifier(client: FlaskClient) -> str | None:
+    """Flask-Login's session-protection identifier for ``client``, if it is installed."""
+    try:
+        from flask_login.utils import _create_identifier  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier: str = _create_identifier()
+    return identifier
 
 
 def make_session_cookie(
@@ -99,6 +114,23 @@ def make_session_cookie(
     return cookie_value(sid, keys[0])
 
 
+class SessionClock:
+    """The ``session_clock`` fixture: frozen time that tests move forward.
+
+    Covers everything the app decides by its clock: cookie expiry, idle and
+    absolute timeouts, MemoryStore's and MongoStore's expiry checks.  A
+    server's own expiry (Redis key TTLs, MongoDB's TTL monitor) runs on the
+    server's clock and is not moved.
+    """
+
+    def __init__(self, tick: Callable[[timedelta], Any]) -> None:
+        self._tick = tick
+
+    def advance(self, by: float | timedelta) -> None:
+        """Move the clock forward by ``by`` (seconds or a ``timedelta``)."""
+        self._tick(by if isinstance(by, timedelta) else timedelta(seconds=by))
+
+
 # -- the pytest plugin -------------------------------------------------------------
 
 try:
@@ -109,33 +141,26 @@ else:
 
     @pytest.fixture
     def session_store(request: pytest.FixtureRequest) -> Store:
-        """The store of the ``app`` fixture's sessions, else a fresh MemoryStore."""
+        """The store of the ``app`` fixture's sessions, emptied; else a fresh MemoryStore."""
         try:
             app: Flask = request.getfixturevalue("app")
         except pytest.FixtureLookupError:
             return MemoryStore()
         from .extension import options_of
 
-        return options_of(app).store
+        store = options_of(app).store
+        with contextlib.suppress(NotImplementedError):  # (a store that cannot be emptied)
+            store.clear()
+        return store
 
     @pytest.fixture
-    def advance_time() -> Iterator[Callable[[float], None]]:
-        """Freeze the clock; the fixture moves it forward by the seconds given.
-
-        Covers everything the app decides by its clock: cookie expiry, idle
-        and absolute timeouts, MemoryStore and MongoStore expiry checks.  A
-        server's own expiry (Redis key TTLs, MongoDB's TTL monitor) runs on
-        the server's clock and is not moved.
-        """
+    def session_clock() -> Iterator[SessionClock]:
+        """A frozen clock for the package and its stores; ``.advance(...)`` moves it."""
         try:
             from freezegun import freeze_time
         except ImportError as exc:
             raise ImportError(
-                "advance_time needs freezegun: pip install 'flask-express-session[testing]'"
+                "session_clock needs freezegun: pip install 'flask-express-session[testing]'"
             ) from exc
         with freeze_time(utcnow()) as frozen:
-
-            def advance(seconds: float) -> None:
-                frozen.tick(timedelta(seconds=seconds))
-
-            yield advance
+            yield SessionClock(frozen.tick)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask, session
 
 from flask_sessionstore import MemoryStore, SessionStore, Store
-from flask_sessionstore.testing import login_as, make_session_cookie
+from flask_sessionstore.extension import options_of
+from flask_sessionstore.testing import SessionClock, login_as, make_session_cookie
 
 pytest_plugins = ["flask_sessionstore.testing"]
 
@@ -31,7 +32,8 @@ def app() -> Flask:
     return app
 
 
-def test_session_store_is_the_app_s_store(app: Flask, session_store: Store) -> None:
+def test_session_store_is_the_app_s_store_emptied(app: Flask, session_store: Store) -> None:
+    assert session_store.length() == 0
     login_as(app.test_client(), 7)
     (stored,) = session_store.all().values()
     assert stored["_user_id"] == "7"
@@ -44,15 +46,57 @@ def test_login_as_logs_a_flask_login_user_in(app: Flask, session_store: Store) -
     assert [r.user for r in session_store.sessions_of("alice")] == ["alice"]
 
 
-def test_advance_time_ends_an_idle_session(
-    app: Flask, advance_time: Callable[[float], None]
-) -> None:
+def test_the_session_clock_ends_an_idle_session(app: Flask, session_clock: SessionClock) -> None:
     client = app.test_client()
     login_as(client, "alice")
-    advance_time(599)
+    session_clock.advance(599)
     assert client.get("/me").text == "alice"
-    advance_time(601)
+    session_clock.advance(timedelta(seconds=601))
     assert client.get("/me").text == "anonymous"
+
+
+def test_the_session_store_starts_empty(app: Flask) -> None:
+    store = options_of(app).store
+    store.set("left-over", {"cookie": {"originalMaxAge": None, "expires": None}})
+    assert store.length() == 1
+
+
+def test_login_as_moves_to_a_fresh_id(app: Flask) -> None:
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["cart"] = ["book"]
+    before = client.get_cookie("session")
+    login_as(client, "dora")
+    after = client.get_cookie("session")
+    assert before is not None and after is not None and before.value != after.value
+    assert client.get("/cart").json == {"cart": ["book"]}  # kept, as Flask-Login does
+
+
+def test_login_as_with_a_real_flask_login_app() -> None:
+    from flask_login import LoginManager, UserMixin, login_required
+
+    class User(UserMixin):
+        def __init__(self, user_id: str) -> None:
+            self.id = user_id
+
+    app = Flask("login")
+    app.config.update(SECRET_KEY="k", TESTING=True)
+    SessionStore(app, store=MemoryStore())
+    manager = LoginManager(app)
+    manager.session_protection = "strong"  # needs Flask-Login's _id to match
+    manager.user_loader(User)
+
+    @app.get("/profile")
+    @login_required
+    def profile() -> str:
+        from flask_login import current_user
+
+        return str(current_user.id)
+
+    client = app.test_client()
+    assert client.get("/profile").status_code == 401
+    login_as(client, 42)
+    assert client.get("/profile").text == "42"
 
 
 def test_make_session_cookie_is_accepted_by_the_app(app: Flask) -> None:
