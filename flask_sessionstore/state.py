@@ -327,6 +327,24 @@ class SessionState:
         if result is not None:
             self._base, self._record = result, result.record
 
+    def limit_sessions(self, limit: int) -> None:
+        """Revoke the owner's least recently seen other sessions beyond ``limit``.
+
+        ``max_sessions_per_user``: called after the save that gave this
+        session its owner.  One indexed query, then one revoke per excess
+        session; a store failure is a 503 like any other.
+        """
+        owner, store, current = self._record.user, self._policy.store, self._id
+        if owner is None:
+            return
+
+        def trim(sid: str) -> None:
+            others = [r.id for r in store.sessions_of(owner) if r.id != sid]
+            for excess in others[max(limit - 1, 0) :]:
+                store.revoke(excess)
+
+        self._call("max_sessions_per_user", trim, current)
+
     def _settle(self, result: Loaded | None, data: dict[str, Any]) -> None:
         if result is None:
             self.revoked = True  # destroyed or revoked elsewhere: that wins
