@@ -255,9 +255,7 @@ class SessionStoreContract(StoreContract):
         write(store, "sid", store.load("sid"), **{USER_KEY: None})
         assert store.sessions_of("bob") == []
 
-    def test_a_login_merged_with_a_concurrent_write_records_its_owner(
-        self, store: Store
-    ) -> None:
+    def test_a_login_merged_with_a_concurrent_write_records_its_owner(self, store: Store) -> None:
         write(store, "sid", None, theme="light")
         login, other = store.load("sid"), store.load("sid")
         write(store, "sid", login, **{USER_KEY: "alice"})
