@@ -428,3 +428,16 @@ def test_a_failing_dns_lookup_is_an_outage_with_no_password_in_its_frames() -> N
     with pytest.raises(StoreUnavailableError, match="DNS") as info:
         store.get("sid")
     assert PASSWORD not in rendered(info.value)
+
+
+def test_a_call_keeps_pymongos_selection_step_inside_the_timeout() -> None:
+    """pymongo may end a server selection up to 0.5 s after the deadline; half is budgeted."""
+    store = MongoStore(mongo_url="mongodb://127.0.0.1:1/", timeout=2)
+    connection = store.connection
+    assert connection._seconds(connection.collection()) == 1.75
+    tiny = MongoStore(mongo_url="mongodb://127.0.0.1:1/", timeout=0.4).connection
+    assert tiny._seconds(tiny.collection()) == pytest.approx(0.3)
+    # while no server is known, a shorter serverSelectionTimeoutMS of the URL applies
+    short = MongoStore(mongo_url="mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300").connection
+    assert short._seconds(short.collection()) == 0.3
+    store.close()

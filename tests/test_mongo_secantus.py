@@ -111,6 +111,7 @@ class Outage:
         elif self.kind == "hung":
             assert self.server.pid is not None
             os.kill(self.server.pid, signal.SIGSTOP)
+            wait_until_stopped(self.server.pid)  # (signals are delivered asynchronously)
         # "unreachable": nothing ever listened on the port
 
     def end(self) -> None:
@@ -119,6 +120,14 @@ class Outage:
             os.kill(self.server.pid, signal.SIGCONT)
         else:
             self.server.start()
+
+
+def wait_until_stopped(pid: int) -> None:
+    """Return once process ``pid`` is in state T (stopped), at most 5 s later."""
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        assert time.monotonic() < deadline, f"process {pid} did not stop"
+        time.sleep(0.005)
 
 
 def outage_app(store: MongoStore) -> Flask:

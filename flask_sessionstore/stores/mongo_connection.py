@@ -49,6 +49,12 @@ from .mongo_options import HiddenURL
 logger = logging.getLogger("flask_sessionstore")
 
 _DRIVER_MODULES = ("pymongo", "bson", "dns", "gridfs")
+#: pymongo waits for the topology in steps of 0.5 s while it selects a server
+#: and does not cut the last step at the deadline (``_select_servers_loop``),
+#: so a call can end up to 0.5 s after its ``pymongo.timeout``.  Half of that
+#: is kept inside ``timeout``: a call takes from ``timeout - 0.25`` (a hung
+#: server) to ``timeout + 0.25`` seconds (one that went away mid-call).
+SELECTION_SLACK = 0.25
 
 
 class DriverTimeout(Exception):
@@ -286,16 +292,18 @@ class MongoConnection:
         return self._url is not None and self._url.value.startswith("mongodb+srv:")
 
     def _seconds(self, collection: Any) -> float:
-        """``timeout``, or a shorter ``serverSelectionTimeoutMS`` while no server is known.
+        """The ``pymongo.timeout`` of one call: ``timeout``, less the selection slack.
 
-        Under CSOT pymongo spends the whole remaining time on server
-        selection, so without this a ``serverSelectionTimeoutMS=300`` given
-        in the URL would be ignored exactly when it matters.
+        While no server is known, a shorter ``serverSelectionTimeoutMS`` of
+        the client (from the URL, say) applies instead: under CSOT pymongo
+        spends the whole remaining time on server selection, so it would
+        otherwise be ignored exactly when it matters.
         """
+        budget = self.timeout - min(SELECTION_SLACK, self.timeout / 4)
         client = getattr(getattr(collection, "database", None), "client", None)
         if not isinstance(client, _MongoClient):
-            return self.timeout  # (mongomock: no topology, no timeouts)
+            return budget  # (mongomock: no topology, no timeouts)
         selection = client.options.server_selection_timeout
-        if selection < self.timeout and not client.topology_description.has_writable_server():
+        if selection < budget and not client.topology_description.has_writable_server():
             return float(selection)
-        return self.timeout
+        return budget
