@@ -319,7 +319,7 @@ class MongoStore(Store):
         with self._connection.operation() as coll:
             docs = list(coll.find(live_filter(utcnow()), projection={"session": 1}))
         decoded = (
-            (doc["_id"], self._format.decode(str(doc["_id"]), doc["session"])) for doc in docs
+            (doc["_id"], self._format.decode(str(doc["_id"]), doc.get("session"))) for doc in docs
         )
         return {sid: session for sid, session in decoded if session is not None}
 
