@@ -172,12 +172,20 @@ def timed(web: Any, path: str) -> tuple[Any, float]:
     return response, time.monotonic() - started
 
 
-@pytest.mark.parametrize("kind", ["killed", "hung", "unreachable"])
+@pytest.mark.parametrize(
+    ("kind", "client_passed_in"),
+    [("killed", False), ("hung", False), ("unreachable", False), ("hung", True)],
+    ids=["killed", "hung", "unreachable", "hung-client-passed-in"],
+)
 def test_an_outage_is_a_bounded_503_then_fails_fast_and_recovers_without_restart(
-    own_server: SecantusServer, kind: str, caplog: pytest.LogCaptureFixture
+    own_server: SecantusServer, kind: str, client_passed_in: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     outage = Outage(kind, own_server)
-    store = MongoStore(mongo_url=own_server.uri, db_name=DB_NAME, timeout=TIMEOUT)
+    if client_passed_in:  # pymongo's defaults: 30 s selection, no socket timeout at all
+        client: Any = pymongo.MongoClient(own_server.uri, connect=False)
+        store = MongoStore(client, db_name=DB_NAME, timeout=TIMEOUT)
+    else:
+        store = MongoStore(mongo_url=own_server.uri, db_name=DB_NAME, timeout=TIMEOUT)
     store.connection.breaker.cooldown = store.connection.breaker.max_cooldown = 2.0
     web = outage_app(store).test_client()
     path = "/write"
@@ -218,6 +226,8 @@ def test_an_outage_is_a_bounded_503_then_fails_fast_and_recovers_without_restart
     assert web.get("/write").status_code == 200
     assert [r for r in caplog.records if r.levelname == "ERROR"]  # the first one was logged
     store.close()
+    if client_passed_in:
+        client.close()
 
 
 def test_new_visitors_are_served_while_the_server_is_down(own_server: SecantusServer) -> None:
@@ -257,6 +267,17 @@ def test_an_authentication_error_shows_no_password_in_its_frames(secantus_uri: s
     text = "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
     assert "flask_sessionstore/stores/mongo.py" in text and password not in text
     assert not store.connection.breaker.is_open  # an answer, not an outage
+
+    # Through a request: the 503 and everything chained to it.
+    app = outage_app(store)
+    raised: list[BaseException] = []
+    app.register_error_handler(503, lambda exc: (raised.append(exc), ("down", 503))[1])
+    assert app.test_client().get("/write").status_code == 503
+    text = "".join(  # (pymongo reports it as OperationFailure or, after its
+        # retries, as ServerSelectionTimeoutError: "authentication failed")
+        traceback.TracebackException.from_exception(raised[0], capture_locals=True).format()
+    )
+    assert "authentication failed" in text.lower() and password not in text
     store.close()
 
 
