@@ -58,7 +58,11 @@ SELECTION_SLACK = 0.25
 
 
 class DriverTimeout(Exception):
-    """A driver error other than a connection failure that was caused by a timeout."""
+    """The server could not be reached in time, though the driver did not say ConnectionFailure.
+
+    Raised (chained) for a driver error whose ``.timeout`` is True, and for
+    a failed DNS lookup while building a ``mongodb+srv://`` client.
+    """
 
 
 #: Driver errors that mean "the server did not answer in time", not "it said no".
