@@ -94,7 +94,8 @@ class SessionState:
         self._destroyed = False
         self._cleared = False
         self._force_modified = False
-        #: True when the last write found the session gone (revoked elsewhere).
+        #: True once a write found the session gone (revoked elsewhere); the
+        #: request then writes it no more, until ``regenerate()``.
         self.revoked = False
         #: This request's use of the session is not activity (api.md section 9).
         self.silent = False
@@ -296,8 +297,12 @@ class SessionState:
         A session the store holds is written as this request's changes on
         top of the version it loaded (:meth:`Store.write` merges onto a newer
         one), so concurrent requests changing other keys keep their change;
-        one that was destroyed or revoked meanwhile is not written back.
+        one that was destroyed or revoked meanwhile is not written back, by
+        this write or any later one of the request (call ``regenerate()`` to
+        start a new session).
         """
+        if self.revoked:
+            return
         write = self._write_for(data, utcnow())
         result = self._call("save", self._policy.store.write, self._id, write)
         self._settle(result, data)

@@ -285,8 +285,17 @@ class MongoStore(Store):
     # -- the express contract ---------------------------------------------------
 
     def get(self, sid: str) -> StoredSession | None:
-        """connect-mongo's ``get``: the live session, or None (missing, expired, unreadable)."""
+        """connect-mongo's ``get``: the live session, or None (missing, expired, unreadable).
+
+        With ``transform_id``, the stored ``_id`` that records show works too
+        (``flask sessions show`` takes what ``list`` prints); the request
+        path's :meth:`load` takes only session IDs.
+        """
         loaded = self.load(sid)
+        if loaded is None and self._transformed:
+            with self._connection.operation() as coll:
+                doc = coll.find_one({"_id": sid}, projection=LOAD_FIELDS)
+            loaded = self._format.loaded(sid, doc, utcnow())
         return None if loaded is None else loaded.session
 
     def set(self, sid: str, session: StoredSession) -> None:
