@@ -57,13 +57,3 @@ def revoke_user(store: Store, user: str, *, keep_current: bool = False) -> int:
                 "session: it keeps the session of the request being served"
             )
     return store.revoke_user(check_user(user), keep=keep)
-
-
-def enforce_session_limit(store: Store, user: str, limit: int, *, keep: str) -> int:
-    """Revoke ``user``'s least recently seen sessions beyond ``limit`` (never ``keep``)."""
-    records = store.sessions_of(user)
-    if len(records) <= limit:
-        return 0
-    others = [record for record in records if record.id != keep]
-    excess = others[max(limit - 1, 0) :] if any(r.id == keep for r in records) else others[limit:]
-    return sum(1 for record in excess if store.revoke(record.id))

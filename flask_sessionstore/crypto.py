@@ -40,12 +40,13 @@ class DecryptionError(ValueError):
     """A stored value could not be decoded or authenticated with this key."""
 
 
-def _as_bytes(value: str | bytes, option: str) -> bytes:
+def _as_bytes(value: str | bytes, option: str, *, secret: bool = False) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, bytes):
         return value
-    raise TypeError(f"{option} must be str or bytes, not {value!r}")
+    shown = f"a {type(value).__name__}" if secret else repr(value)  # never a secret's value
+    raise TypeError(f"{option} must be str or bytes, not {shown}")
 
 
 class SessionCipher:
@@ -69,7 +70,7 @@ class SessionCipher:
         iterations: int = DEFAULT_ITERATIONS,
         encoding: Encoding = "base64",
     ) -> None:
-        self._secret = _as_bytes(secret, "crypto['secret']")
+        self._secret = _as_bytes(secret, "crypto['secret']", secret=True)
         if not self._secret:
             raise ValueError("crypto['secret'] must be a non-empty str or bytes")
         self._salt = _as_bytes(salt, "crypto['salt']")

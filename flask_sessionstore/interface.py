@@ -21,7 +21,6 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 
-from .accounts import enforce_session_limit
 from .cookie import Cookie
 from .decisions import should_save, should_set_cookie, should_touch
 from .errors import SessionUnavailable
@@ -215,9 +214,8 @@ class ServerSessionInterface(SessionInterface):
         if session.revoked:
             return  # a logout or revoke elsewhere won: nothing to tell the browser
         limit = options.max_sessions_per_user
-        owner = session.owner
-        if limit is not None and owner is not None and owner != owner_before:
-            enforce_session_limit(options.store, owner, limit, keep=outcome.sid)
+        if limit is not None and session.stored_owner not in (None, owner_before):
+            session.limit_sessions(limit)
 
         refresh = bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True))
         if should_set_cookie(outcome, options, refresh):

@@ -124,7 +124,7 @@ class ServerSession(SessionState, SessionMixin):
             self._data, self._kept_created_at = data, created
         else:
             self._kept_created_at = None
-        self._destroyed = self._cleared = False
+        self._destroyed = self._cleared = self.revoked = False
         return self
 
     def destroy(self) -> None:

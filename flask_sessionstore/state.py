@@ -94,7 +94,8 @@ class SessionState:
         self._destroyed = False
         self._cleared = False
         self._force_modified = False
-        #: True when the last write found the session gone (revoked elsewhere).
+        #: True once a write found the session gone (revoked elsewhere); the
+        #: request then writes it no more, until ``regenerate()``.
         self.revoked = False
         #: This request's use of the session is not activity (api.md section 9).
         self.silent = False
@@ -296,8 +297,12 @@ class SessionState:
         A session the store holds is written as this request's changes on
         top of the version it loaded (:meth:`Store.write` merges onto a newer
         one), so concurrent requests changing other keys keep their change;
-        one that was destroyed or revoked meanwhile is not written back.
+        one that was destroyed or revoked meanwhile is not written back, by
+        this write or any later one of the request (call ``regenerate()`` to
+        start a new session).
         """
+        if self.revoked:
+            return
         write = self._write_for(data, utcnow())
         result = self._call("save", self._policy.store.write, self._id, write)
         self._settle(result, data)
@@ -326,6 +331,24 @@ class SessionState:
         result = self._call("refresh", store.refresh, self._id, write)
         if result is not None:
             self._base, self._record = result, result.record
+
+    def limit_sessions(self, limit: int) -> None:
+        """Revoke the owner's least recently seen other sessions beyond ``limit``.
+
+        ``max_sessions_per_user``: called after the save that gave this
+        session its owner.  One indexed query, then one revoke per excess
+        session; a store failure is a 503 like any other.
+        """
+        owner, store, current = self._record.user, self._policy.store, self._id
+        if owner is None:
+            return
+
+        def trim(sid: str) -> None:
+            others = [r.id for r in store.sessions_of(owner) if r.id != sid]
+            for excess in others[max(limit - 1, 0) :]:
+                store.revoke(excess)
+
+        self._call("max_sessions_per_user", trim, current)
 
     def _settle(self, result: Loaded | None, data: dict[str, Any]) -> None:
         if result is None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import bson
 import pymongo
 import pytest
 from flask import Flask, session
@@ -24,7 +25,9 @@ from pymongo import monitoring
 
 from flask_sessionstore import MongoStore, SessionStore, Store
 from flask_sessionstore.cookie import format_iso
-from tests.store_contract import Advance, StoreContract, stored
+from flask_sessionstore.stores import mongo_indexes
+from tests.records_contract import USER_KEY, SessionStoreContract, write
+from tests.store_contract import Advance, stored
 
 DB_NAME = "flask_sessionstore_tests"
 # Handshakes, heartbeats and driver housekeeping are not round trips of a request.
@@ -32,16 +35,22 @@ _NOT_ROUND_TRIPS = {"hello", "ismaster", "isMaster", "ping", "endSessions", "bui
 
 
 class CommandLog(monitoring.CommandListener):
-    """Records the commands a client sends (pymongo command monitoring)."""
+    """Records the commands a client sends (pymongo command monitoring), and their sizes."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_documents: bool = True) -> None:
         self._lock = threading.Lock()
+        self.keep_documents = keep_documents
         self.commands: list[tuple[str, dict[str, Any]]] = []
+        #: (command name, bytes of the command as BSON)
+        self.sizes: list[tuple[str, int]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in _NOT_ROUND_TRIPS:
+            size = len(bson.encode(event.command))
             with self._lock:
-                self.commands.append((event.command_name, dict(event.command)))
+                document = dict(event.command) if self.keep_documents else {}
+                self.commands.append((event.command_name, document))
+                self.sizes.append((event.command_name, size))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -54,6 +63,7 @@ class CommandLog(monitoring.CommandListener):
         with self._lock:
             names = [name for name, _ in self.commands]
             self.commands.clear()
+            self.sizes.clear()
         return names
 
 
@@ -90,6 +100,27 @@ def round_trip_app(store: MongoStore) -> Flask:
     return app
 
 
+class FakeMonotonic:
+    """Stands in for the ``time`` module of the index checks: a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def uses_index(explained: dict[str, Any], name: str) -> bool:
+    """Whether an ``explain`` result's winning plan scans the index ``name``."""
+    return f"'indexName': '{name}'" in str(explained["queryPlanner"]["winningPlan"])
+
+
+def session_doc(client: Any, collection_name: str) -> dict[str, Any]:
+    """The one session document of a collection."""
+    doc: dict[str, Any] = client[DB_NAME][collection_name].find_one()
+    return doc
+
+
 class WireFixtures:
     """A client with a command log, and a fresh collection per test."""
 
@@ -121,8 +152,25 @@ class WireFixtures:
         return MongoStore(client, db_name=DB_NAME, collection_name=collection_name, **options)
 
 
-class WireContract(WireFixtures, StoreContract):
-    """The shared store contract on a real server; the client's clock is frozen."""
+def bulk_insert(store: MongoStore, count: int, owner: str | None) -> None:
+    """Store ``count`` live sessions of ``owner`` with one ``insert_many`` (the store's format)."""
+    expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1)
+    value = store._format.codec.encode(stored(3600, n=1))  # one valid value for all
+    fields = {"expires": expires, "session": value, "user": owner, "lastSeenAt": expires}
+    docs = [{"_id": f"bulk-{owner}-{i}", **fields} for i in range(count)]
+    with store.connection.operation() as coll:
+        coll.insert_many(docs)
+
+
+class WireContract(WireFixtures, SessionStoreContract):
+    """The shared contracts (express's and the session's) on a real server.
+
+    The client's clock is frozen; the driver keeps real time.
+    """
+
+    def populate(self, store: Store, count: int, owner: str | None) -> None:
+        assert isinstance(store, MongoStore)
+        bulk_insert(store, count, owner)
 
     @pytest.fixture
     def advance(self) -> Iterator[Advance]:
@@ -149,12 +197,22 @@ class WireChecks(WireFixtures):
             return commands.take()
 
         assert sent("/none") == []  # new visitor who never touches the session
-        assert sent("/write") == ["createIndexes", "update"]  # start-up: the TTL index, once
-        assert sent("/read") == ["find", "update"]  # returning reader: read + touch
+        assert sent("/write") == ["createIndexes", "update"]  # start-up: the indexes, once
+        assert sent("/read") == ["find"]  # returning reader: the expiry barely moved
         assert sent("/write") == ["find", "update"]  # returning writer: read + write
         assert sent("/save") == ["find", "update"]  # explicit save(): no second write
         assert sent("/regenerate") == ["find", "delete", "update"]
         assert sent("/none") == []  # returning visitor who never touches the session
+
+    def test_round_trips_of_a_reader_with_touch_after_zero(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name, touch_after=0)
+        web = round_trip_app(store).test_client()
+        web.get("/write")
+        commands.take()
+        assert web.get("/read").get_json() == {"n": 1}
+        assert commands.take() == ["find", "update"]  # connect-mongo's touch on every read
 
     def test_round_trips_with_touch_after(
         self, client: Any, collection_name: str, commands: CommandLog
@@ -168,17 +226,127 @@ class WireChecks(WireFixtures):
         assert web.get("/write").get_json() == {"n": 2}
         assert commands.take() == ["find", "update"]
 
-    def test_set_upserts_and_touch_does_not(
+    def test_writes_are_a_compare_and_set_and_only_new_sessions_upsert(
         self, client: Any, collection_name: str, commands: CommandLog
     ) -> None:
-        web = round_trip_app(self.make_store(client, collection_name)).test_client()
-        web.get("/write")
-        web.get("/read")
+        store = self.make_store(client, collection_name, touch_after=0)
+        web = round_trip_app(store).test_client()
+        web.get("/write")  # a new session
+        web.get("/read")  # a refresh
+        web.get("/write")  # a write of a loaded session
         updates = [cmd["updates"][0] for name, cmd in commands.commands if name == "update"]
-        assert [bool(u.get("upsert")) for u in updates] == [True, False]
+        assert [bool(u.get("upsert")) for u in updates] == [True, False, False]
         assert set(updates[0]["q"]) == {"_id"}
-        assert "$gt" in updates[1]["q"]["expires"]  # only a live document is touched
-        assert "session" in updates[1]["q"]  # and only if nobody rewrote it since the read
+        for update in updates[1:]:  # only while nobody wrote it since the read
+            assert set(update["q"]) == {"_id", "rev", "expires"}
+            assert isinstance(update["q"]["rev"], str) and update["u"]["$set"]["rev"]
+
+    def test_a_write_sends_the_new_value_plus_a_constant(
+        self, client: Any, collection_name: str, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        app = round_trip_app(store)
+
+        @app.get("/big/<int:size>/<fill>")
+        def big(size: int, fill: str) -> str:
+            session["blob"] = fill * size
+            return "ok"
+
+        web = app.test_client()
+        web.get("/big/200000/a")
+        for path, size in (("/big/200000/b", 200_000), ("/big/1000/c", 1000)):
+            commands.take()
+            assert web.get(path).status_code == 200
+            [sent] = [size for name, size in commands.sizes if name == "update"]
+            value = len(json.dumps(session_doc(client, collection_name)["session"]))
+            assert sent <= value + 1024, (path, sent, value)  # never the old value too
+            assert size <= value
+
+    def test_the_owner_index_serves_sessions_of_and_revoke_user(
+        self, client: Any, collection_name: str, raw: Any, commands: CommandLog
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        write(store, "mine", None, **{USER_KEY: "alice"})
+        write(store, "other", None, **{USER_KEY: "bob"})
+        owner_index = raw.index_information()["user_1_expires_1"]
+        assert list(owner_index["key"]) == [("user", 1), ("expires", 1)]
+        commands.take()
+        assert [r.id for r in store.sessions_of("alice")] == ["mine"]
+        [(name, find)] = commands.commands
+        assert name == "find"  # one query...
+        assert uses_index(raw.find(find["filter"]).explain(), "user_1_expires_1")  # ...indexed
+        commands.take()
+        assert store.revoke_user("alice") == 1
+        [(name, delete)] = commands.commands
+        assert name == "delete"
+        # (the servers plan a delete's filter as they plan a find's)
+        assert uses_index(raw.find(delete["deletes"][0]["q"]).explain(), "user_1_expires_1")
+
+    def test_indexes_come_back_after_the_collection_is_dropped(
+        self,
+        client: Any,
+        collection_name: str,
+        raw: Any,
+        commands: CommandLog,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        clock = FakeMonotonic()
+        monkeypatch.setattr(mongo_indexes, "time", clock)
+        app = round_trip_app(self.make_store(client, collection_name))
+        app.test_client().get("/write")
+        raw.drop()  # while the app runs
+        commands.take()
+        app.test_client().get("/write")  # a new session within the minute: no check
+        assert commands.take() == ["update"]
+        assert "expires_1" not in raw.index_information()
+        clock.now += mongo_indexes.RECHECK_SECONDS
+        commands.take()
+        app.test_client().get("/write")  # the first new session a minute later
+        sent = commands.take()
+        assert sent == ["createIndexes", "update"], sent
+        indexes = raw.index_information()
+        assert indexes["expires_1"]["expireAfterSeconds"] == 0 and "user_1_expires_1" in indexes
+
+    def test_a_connect_mongo_write_leaves_the_record_in_place(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        write(store, "sid", None, **{USER_KEY: "alice", "n": 1})
+        before = raw.find_one({"_id": "sid"})
+        node = stored(3600, **{USER_KEY: "alice", "n": 2})
+        expires = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1)
+        raw.update_one(  # connect-mongo's set, exactly
+            {"_id": "sid"}, {"$set": {"session": json.dumps(node), "expires": expires}}, upsert=True
+        )
+        after = raw.find_one({"_id": "sid"})
+        for field in ("rev", "user", "createdAt", "lastSeenAt", "ip", "userAgent"):
+            assert after[field] == before[field], field
+        loaded = store.load("sid")
+        assert loaded is not None and loaded.data == {USER_KEY: "alice", "n": 2}
+        assert loaded.record.user == "alice"
+
+    def test_a_connect_mongo_session_gets_its_record_at_its_first_refresh(
+        self, client: Any, collection_name: str, raw: Any
+    ) -> None:
+        store = self.make_store(client, collection_name)
+        app = round_trip_app(store)
+        web = app.test_client()
+        web.get("/write")
+        sid = raw.find_one()["_id"]
+        raw.update_one(  # as connect-mongo wrote it: no rev, no record
+            {"_id": sid},
+            {
+                "$unset": {
+                    f: "" for f in ("rev", "user", "createdAt", "lastSeenAt", "ip", "userAgent")
+                }
+            },
+        )
+        loaded = store.load(sid)
+        assert loaded is not None and loaded.record.created_at is None
+        assert web.get("/read").get_json() == {"n": 1}  # read only: refreshed, since unrecorded
+        doc = raw.find_one({"_id": sid})
+        assert isinstance(doc["createdAt"], datetime) and isinstance(doc["lastSeenAt"], datetime)
+        assert isinstance(doc["rev"], str)
 
     def test_read_is_one_find_on_id_with_expires(
         self, client: Any, collection_name: str, commands: CommandLog
@@ -269,7 +437,10 @@ class WireChecks(WireFixtures):
         store = self.make_store(client, collection_name, write_concern={"w": 1, "wtimeout": 1000})
         store.set("sid1", stored())
         [update] = [cmd for name, cmd in commands.commands if name == "update"]
-        assert update["writeConcern"] == {"w": 1, "wtimeout": 1000}
+        # Under pymongo.timeout() (CSOT) the store's timeout bounds the wait for
+        # replication: pymongo drops wtimeout and sends maxTimeMS instead.
+        assert update["writeConcern"] == {"w": 1}
+        assert 0 < update["maxTimeMS"] <= store.timeout * 1000
 
     def test_timestamps_from_the_server_clock(
         self, client: Any, collection_name: str, raw: Any

@@ -189,8 +189,14 @@ def test_quickstart_with_mongodb_changes_only_the_store(snippets: Snippets) -> N
     assert mongo.split(marker)[1] == memory.split(marker)[1], "the views are the same"
     app = snippets.load("quickstart/mongo.py").app
     drive(app)
-    (document,) = snippets.db.sessions.find()  # logged out: the goodbye session
+    # logged out: the goodbye session held the flash and, once it was shown,
+    # was empty and removed (unset="destroy"); so nothing is left
+    assert snippets.db.sessions.count_documents({}) == 0
+    client = app.test_client()
+    client.post("/login", data={"username": "zoe"})
+    (document,) = snippets.db.sessions.find()
     assert json.loads(document["session"])["cookie"]["sameSite"] == "lax"
+    assert document["user"] is None and document["ip"] == "127.0.0.1"  # the record
 
 
 @covers("configuration/from_config.py")

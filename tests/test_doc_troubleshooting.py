@@ -3,10 +3,7 @@
 Each test makes the mistake an entry of the page is about and checks what
 the page says the user sees.  The checks are loose on wording (the option or
 key named, the exception type) so that rephrasing a message does not break
-them.  Entries whose symptom needs a package change are marked
-``pending(change)``: they run and are expected to fail (strict xfail), so
-the day the change lands they pass, the suite reports the XPASS as a
-failure, and whoever landed it deletes the mark.
+them.
 """
 
 from __future__ import annotations
@@ -21,10 +18,6 @@ import pytest
 from flask import Flask, session
 
 from flask_sessionstore import MemoryStore, MongoStore, SessionStore
-
-
-def pending(change: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(reason=f"pending: {change}", strict=True)
 
 
 def make_app(**config: Any) -> Flask:
@@ -108,7 +101,6 @@ def without_pymongo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builtins, "__import__", refuse)
 
 
-@pending("a missing driver is an ImportError at construction, naming the extra (api.md 3)")
 def test_missing_pymongo_names_the_extra(without_pymongo: None) -> None:
     with pytest.raises(ImportError, match=r"flask-express-session\[mongo\]"):
         MongoStore(mongo_url="mongodb://127.0.0.1:1/app")
@@ -179,13 +171,12 @@ def test_a_store_that_is_down_gives_503_with_retry_after() -> None:
     assert "Retry-After" in response.headers
 
 
-@pending("SessionTooLargeError, a ValueError naming size, limit and largest keys")
 def test_a_session_too_big_for_mongodb() -> None:
     import mongomock
 
     import flask_sessionstore
 
-    error_class = flask_sessionstore.SessionTooLargeError  # type: ignore[attr-defined]
+    error_class = flask_sessionstore.SessionTooLargeError
     assert issubclass(error_class, ValueError)
     store = MongoStore(client=mongomock.MongoClient(), db_name="big")
     big = {"cookie": {"originalMaxAge": None, "expires": None}, "blob": "x" * 17_000_000}

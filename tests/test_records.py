@@ -298,3 +298,36 @@ def test_timestamps_are_aware_utc() -> None:
         (record,) = sessions.sessions_of("alice")
     for moment in (record.created_at, record.last_seen_at, record.expires_at):
         assert moment is not None and moment.utcoffset() == timedelta(0)
+
+
+def test_a_revoked_session_stays_gone_through_several_saves_of_one_request() -> None:
+    app, sessions = make()
+    loaded, revoked = threading.Event(), threading.Event()
+
+    @app.post("/save-twice")
+    def save_twice() -> str:
+        session["cart"] = ["book"]
+        loaded.set()
+        assert revoked.wait(10)
+        session.save()  # finds the session revoked: writes nothing
+        session["cart"] = ["book", "pen"]
+        session.save()  # ...and must not insert it again now
+        session["more"] = True
+        return "done"  # nor at the end of the request
+
+    client = browser(app)
+    sid = client.post("/login/alice").text
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    other = app.test_client(use_cookies=False)
+    thread = threading.Thread(
+        target=lambda: other.post("/save-twice", headers={"Cookie": f"session={cookie.value}"})
+    )
+    thread.start()
+    assert loaded.wait(10)
+    with app.app_context():
+        assert sessions.revoke(sid) is True
+    revoked.set()
+    thread.join(10)
+    assert options_of(app).store.get(sid) is None
+    assert options_of(app).store.length() == 0

@@ -1,8 +1,10 @@
-"""MongoStore, unit tier on mongomock: options, schema, touch, crypto, failures.
+"""MongoStore, unit tier on mongomock: the contracts, options, schema, touch, crypto, records.
 
 mongomock applies TTL lazily at read time, which hides a missing
-``expires > now`` filter; the SecantusDB tier (test_mongo_secantus.py)
-checks that path against a real wire-protocol server.
+``expires > now`` filter, and has neither ``pymongo.timeout`` nor thread
+safety; the SecantusDB tier (test_mongo_secantus.py) checks those paths
+against a real wire-protocol server.  The client, indexes, timeouts and
+failures are in test_mongo_connection.py.
 """
 
 from __future__ import annotations
@@ -11,25 +13,24 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import mongomock
-import pymongo
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, session
 from freezegun import freeze_time
 
-from flask_sessionstore import MongoStore, SessionStore, Store
+from flask_sessionstore import MongoStore, SessionStore, SessionTooLargeError, Store
 from flask_sessionstore.crypto import DEFAULT_SALT, DecryptionError, SessionCipher
-from tests.store_contract import Advance, StoreContract, stored
+from tests.mongo_checks import bulk_insert
+from tests.records_contract import USER_KEY, SessionStoreContract, record, refresh, write
+from tests.store_contract import Advance, stored
 
 FAST_CRYPTO = {"secret": "s3cret", "iterations": 1000}
 
@@ -56,8 +57,8 @@ def expiry_of(session: dict[str, Any]) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-class TestMongoStoreContract(StoreContract):
-    """The shared contract, once per storage format."""
+class TestMongoStoreContract(SessionStoreContract):
+    """The shared contracts (express's and the session's), once per storage format."""
 
     @pytest.fixture(params=["json-string", "sub-document", "encrypted"])
     def contract_store(self, request: pytest.FixtureRequest) -> Store:
@@ -67,6 +68,10 @@ class TestMongoStoreContract(StoreContract):
             "encrypted": {"crypto": FAST_CRYPTO},
         }[request.param]
         return MongoStore(mongomock.MongoClient(), **options)
+
+    def populate(self, store: Store, count: int, owner: str | None) -> None:
+        assert isinstance(store, MongoStore)
+        bulk_insert(store, count, owner)
 
 
 # -- construction -------------------------------------------------------------
@@ -115,29 +120,39 @@ def test_write_concern_of_wrong_type_is_rejected(client: Any) -> None:
 
 
 def test_constructing_never_touches_the_network() -> None:
-    started = time.monotonic()
-    store = MongoStore(mongo_url="mongodb://127.0.0.1:1/", timeout=0.2)
-    assert store._collection is None and store._owned_client is None
-    assert time.monotonic() - started < 5  # sanity only: nothing waited on a server
+    store = MongoStore(mongo_url="mongodb+srv://user:pw@cluster.example.invalid/app", timeout=0.2)
+    assert store.connection._bound is None  # no client yet: its DNS lookup waits for first use
 
 
-def test_import_does_not_need_pymongo_and_never_imports_secantus() -> None:
+def test_a_missing_pymongo_is_an_import_error_at_construction_naming_the_extra() -> None:
     code = (
         "import sys; sys.modules['pymongo'] = None\n"
         "import flask_sessionstore\n"
         "from flask_sessionstore import MongoStore\n"
-        "store = MongoStore(mongo_url='mongodb://127.0.0.1:1/')\n"
         "assert 'secantus' not in sys.modules and 'cryptography' not in sys.modules\n"
         "try:\n"
-        "    store.get('sid')\n"
+        "    MongoStore(mongo_url='mongodb://127.0.0.1:1/')\n"
         "except ImportError as exc:\n"
-        "    assert \"the 'mongo' extra\" in str(exc), exc\n"
-        "print('ok')\n"
+        "    assert \"pip install 'flask-express-session[mongo]'\" in str(exc), exc\n"
+        "    print('ok')\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_no_thread_or_greenlet_state_links_a_load_to_a_save(client: Any) -> None:
+    store = MongoStore(client)
+    write(store, "sid", None, n=1)
+    loaded = store.load("sid")
+    for holder in (store, store.connection, store._format):
+        assert not any(isinstance(v, threading.local) for v in vars(holder).values())
+    results: list[Any] = []
+    thread = threading.Thread(target=lambda: results.append(write(store, "sid", loaded, n=2)))
+    thread.start()  # saved on another thread than the one that loaded it
+    thread.join(10)
+    assert results[0] is not None and store.get("sid")["n"] == 2  # type: ignore[index]
 
 
 # -- document schema (connect-mongo's) ------------------------------------------
@@ -149,7 +164,7 @@ def test_document_has_connect_mongo_schema(client: Any, advance: Advance) -> Non
     store.set("sid1", session)
     doc = raw_doc(client, "sid1")
     assert doc is not None
-    assert set(doc) == {"_id", "session", "expires"}
+    assert set(doc) == {"_id", "session", "expires", "rev"}  # rev: our compare-and-set token
     assert doc["session"] == json.dumps(session, separators=(",", ":"))
     assert doc["session"].startswith('{"cookie":{"originalMaxAge":3600000,')
     assert doc["expires"] == expiry_of(session)
@@ -543,198 +558,6 @@ def test_crypto_derives_the_key_once(client: Any, monkeypatch: pytest.MonkeyPatc
     assert len(calls) == 1
 
 
-# -- lazy set-up: client per process, TTL index ------------------------------------
-
-
-class FakeClients:
-    """Stands in for ``pymongo.MongoClient``: mongomock clients, recording the options."""
-
-    def __init__(self) -> None:
-        self.created: list[tuple[str, dict[str, Any]]] = []
-        self.server = mongomock.MongoClient()
-
-    def __call__(self, url: str, **options: Any) -> Any:
-        self.created.append((url, options))
-        return self.server
-
-
-@pytest.fixture
-def fake_clients(monkeypatch: pytest.MonkeyPatch) -> FakeClients:
-    fake = FakeClients()
-    monkeypatch.setattr(pymongo, "MongoClient", fake)
-    return fake
-
-
-def test_client_is_created_lazily_with_a_bounded_timeout(fake_clients: FakeClients) -> None:
-    store = MongoStore(mongo_url="mongodb://db.example:27017/app")
-    assert fake_clients.created == []
-    store.set("sid1", stored())
-    assert store.get("sid1") is not None
-    [(url, options)] = fake_clients.created
-    assert url == "mongodb://db.example:27017/app"
-    assert options["serverSelectionTimeoutMS"] == 5000 and options["connectTimeoutMS"] == 5000
-    assert options["connect"] is False
-
-
-def test_timeout_and_mongo_options_reach_the_client(fake_clients: FakeClients) -> None:
-    store = MongoStore(
-        mongo_url="mongodb://h/", timeout=1.5, mongo_options={"socketTimeoutMS": 2000}
-    )
-    store.length()
-    [(_, options)] = fake_clients.created
-    assert options["serverSelectionTimeoutMS"] == 1500 and options["socketTimeoutMS"] == 2000
-
-
-def test_a_forked_process_gets_its_own_client(
-    fake_clients: FakeClients, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = MongoStore(mongo_url="mongodb://h/")
-    store.length()
-    store.length()
-    assert len(fake_clients.created) == 1
-    real_pid = os.getpid()
-    monkeypatch.setattr(os, "getpid", lambda: real_pid + 1)  # as after gunicorn --preload
-    store.length()
-    assert len(fake_clients.created) == 2
-
-
-def test_ttl_index_is_created_on_first_use_with_connect_mongo_options(client: Any) -> None:
-    store = MongoStore(client)
-    assert "expires_1" not in client.test.sessions.index_information()
-    store.get("anything")
-    index = client.test.sessions.index_information()["expires_1"]
-    assert index["key"] == [("expires", 1)] and index["expireAfterSeconds"] == 0
-    MongoStore(client).get("again")  # a second store accepts it
-
-
-def test_equivalent_existing_index_is_fine(client: Any) -> None:
-    client.test.sessions.create_index("expires", expireAfterSeconds=0)
-    store = MongoStore(client)
-    store.set("sid1", stored())
-    assert store.get("sid1") is not None
-
-
-def test_conflicting_index_is_a_clear_error_and_retried_later(
-    client: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    client.test.sessions.create_index("expires", expireAfterSeconds=3600)
-    store = MongoStore(client)
-    with (
-        caplog.at_level(logging.ERROR, logger="flask_sessionstore"),
-        pytest.raises(RuntimeError, match=r"cannot create its TTL index expires_1.*auto_remove="),
-    ):
-        store.get("sid1")
-    assert [r.levelname for r in caplog.records] == ["ERROR"]
-    client.test.sessions.drop_index("expires_1")
-    assert store.get("sid1") is None  # retried, and it works now
-    assert client.test.sessions.index_information()["expires_1"]["expireAfterSeconds"] == 0
-
-
-@pytest.mark.parametrize("mode", ["disabled", "interval"])
-def test_other_auto_remove_modes_never_create_the_index(client: Any, mode: str) -> None:
-    store = MongoStore(client, auto_remove=mode)  # type: ignore[arg-type]
-    store.set("sid1", stored())
-    assert store.get("sid1") is not None
-    assert "expires_1" not in client.test.sessions.index_information()
-    store.close()
-
-
-def test_prune_is_a_no_op_for_native_and_deletes_otherwise(client: Any) -> None:
-    past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1)
-    for sid in ("a", "b"):
-        client.test.plain.insert_one({"_id": sid, "expires": past, "session": "{}"})
-    native = MongoStore(client, collection_name="plain")
-    assert native.prune() == 0
-    disabled = MongoStore(client, collection_name="plain", auto_remove="disabled")
-    assert disabled.prune() == 2
-    assert client.test.plain.count_documents({}) == 0
-
-
-def test_interval_mode_removes_expired_sessions_in_the_background(client: Any) -> None:
-    store = MongoStore(client, auto_remove="interval", auto_remove_interval=0.05)
-    past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=1)
-    client.test.sessions.insert_one({"_id": "old", "expires": past, "session": "{}"})
-    store.set("live", stored())
-    deadline = time.monotonic() + 10
-    while client.test.sessions.count_documents({"_id": "old"}) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert client.test.sessions.count_documents({"_id": "old"}) == 0
-    assert store.get("live") is not None
-    sweepers = [t for t in threading.enumerate() if t.name.endswith("sweeper")]
-    assert sweepers and all(t.daemon for t in sweepers)
-    store.close()
-
-
-# -- write concern, read preference, errors ---------------------------------------
-
-
-class RecordingCollection:
-    """A collection whose ``with_options`` is recorded; everything else is mongomock's."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.options: dict[str, Any] = {}
-        self.full_name = inner.full_name
-
-    def with_options(self, **options: Any) -> Any:
-        self.options = options
-        return self.inner.with_options(**options)
-
-
-def test_write_concern_and_primary_reads(client: Any) -> None:
-    recording = RecordingCollection(client.test.sessions)
-    store = MongoStore(collection=recording, write_concern={"w": "majority", "wtimeout": 500})
-    store.set("sid1", stored())
-    assert recording.options["write_concern"].document == {"w": "majority", "wtimeout": 500}
-    assert recording.options["read_preference"] == pymongo.ReadPreference.PRIMARY
-
-
-class BrokenCollection:
-    """A collection whose every operation fails the way an unreachable server does."""
-
-    full_name = "app.sessions"
-
-    def with_options(self, **options: Any) -> BrokenCollection:
-        return self
-
-    def __getattr__(self, name: str) -> Any:
-        def fail(*args: Any, **kwargs: Any) -> Any:
-            raise pymongo.errors.ServerSelectionTimeoutError("127.0.0.1:1: connection refused")
-
-        return fail
-
-
-@pytest.mark.parametrize("operation", ["get", "set", "touch", "destroy", "all", "length", "clear"])
-def test_store_errors_propagate_after_one_error_line_naming_the_store(
-    operation: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    store = MongoStore(collection=BrokenCollection(), auto_remove="disabled")
-    args: dict[str, tuple[Any, ...]] = {
-        "get": ("sid1",),
-        "set": ("sid1", stored()),
-        "touch": ("sid1", stored()),
-        "destroy": ("sid1",),
-    }
-    with (
-        caplog.at_level(logging.ERROR, logger="flask_sessionstore"),
-        pytest.raises(pymongo.errors.ServerSelectionTimeoutError),
-    ):
-        getattr(store, operation)(*args.get(operation, ()))
-    [record] = caplog.records
-    assert record.levelname == "ERROR"
-    assert "MongoStore(app.sessions)" in record.getMessage()
-    assert "ServerSelectionTimeoutError" in record.getMessage()
-
-
-def test_unreachable_server_fails_within_the_timeout(caplog: pytest.LogCaptureFixture) -> None:
-    store = MongoStore(mongo_url="mongodb://127.0.0.1:1/", timeout=0.2)
-    started = time.monotonic()
-    with pytest.raises(pymongo.errors.ServerSelectionTimeoutError):
-        store.get("sid1")
-    assert time.monotonic() - started < 30  # sanity only: bounded by timeout, not 30 s default
-    store.close()
-
-
 # -- through Flask -------------------------------------------------------------------
 
 
@@ -775,45 +598,165 @@ def test_flask_app_round_trip_through_mongo_store(client: Any) -> None:
     assert web.get("/tagged/read").get_json() == {"pair": "(1, 2)", "raw": "b'\\x00\\xff'"}
 
 
-# -- merge: concurrent requests changing different keys ----------------------------
+def test_a_flask_request_records_its_session(client: Any) -> None:
+    app = make_app(MongoStore(client), user_key="n")
+    web = app.test_client()
+    web.get(
+        "/write",
+        headers={"User-Agent": "pytest browser"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    doc = client.test.sessions.find_one()
+    assert (doc["user"], doc["ip"], doc["userAgent"]) == ("1", "203.0.113.9", "pytest browser")
+    assert isinstance(doc["createdAt"], datetime) and isinstance(doc["lastSeenAt"], datetime)
+    assert set(json.loads(doc["session"])) == {"cookie", "n"}  # the record is not in the data
 
 
-def test_merge_applies_changed_and_removed_keys(client: Any) -> None:
+# -- records: beside connect-mongo's fields, never in the data --------------------------
+
+
+def test_the_record_lives_in_top_level_fields(client: Any) -> None:
     store = MongoStore(client)
-    store.set("sid1", stored(a=1, b=2, c=3))
-    assert store.get("sid1") is not None
-    store.merge("sid1", stored(a=10, b=2, d=4), changed=["a", "d"], removed=["c"])
-    loaded = store.get("sid1")
-    assert loaded is not None
-    assert {k: v for k, v in loaded.items() if k != "cookie"} == {"a": 10, "b": 2, "d": 4}
+    write(store, "sid", None, **{USER_KEY: "alice", "n": 1})
+    doc = raw_doc(client, "sid")
+    assert doc is not None
+    assert set(doc) == {
+        *("_id", "session", "expires"),  # connect-mongo's
+        "rev",  # the compare-and-set token
+        *("user", "createdAt", "lastSeenAt", "ip", "userAgent"),  # the record
+    }
+    assert doc["user"] == "alice" and doc["ip"] == "203.0.113.7"
+    assert json.loads(doc["session"]) == stored(3600, **{USER_KEY: "alice", "n": 1}) | {
+        "cookie": json.loads(doc["session"])["cookie"]
+    }
 
 
-@pytest.mark.parametrize("options", [{}, {"stringify": False}, {"crypto": FAST_CRYPTO}])
-def test_merge_keeps_a_concurrent_change_to_another_key(
-    client: Any, options: dict[str, Any]
+def test_an_express_style_write_leaves_the_record_in_place(client: Any) -> None:
+    store = MongoStore(client)
+    write(store, "sid", None, **{USER_KEY: "alice", "n": 1})
+    before = raw_doc(client, "sid")
+    # connect-mongo's set: $set of session and expires (upsert), nothing else
+    node = stored(3600, **{USER_KEY: "alice", "n": 2})
+    client.test.sessions.update_one(
+        {"_id": "sid"},
+        {"$set": {"session": json.dumps(node), "expires": expiry_of(node)}},
+        upsert=True,
+    )
+    loaded = store.load("sid")
+    assert loaded is not None and loaded.data == {USER_KEY: "alice", "n": 2}
+    assert loaded.record.user == "alice" and loaded.record.ip == "203.0.113.7"
+    after = raw_doc(client, "sid")
+    assert after is not None and before is not None
+    assert {k: after[k] for k in ("rev", "user", "createdAt", "lastSeenAt", "ip", "userAgent")} == {
+        k: before[k] for k in ("rev", "user", "createdAt", "lastSeenAt", "ip", "userAgent")
+    }
+
+
+def test_express_set_is_a_whole_upsert_that_leaves_the_record(client: Any) -> None:
+    store = MongoStore(client)
+    write(store, "sid", None, **{USER_KEY: "alice", "n": 1})
+    store.set("sid", stored(60, n=5))
+    loaded = store.load("sid")
+    assert loaded is not None and loaded.data == {"n": 5}
+    assert loaded.record.user == "alice"  # (set() is connect-mongo's: it knows no record)
+
+
+def test_a_write_of_a_loaded_session_sends_no_old_value(client: Any) -> None:
+    spy = SpyCollection(client.test.sessions)
+    store = MongoStore(collection=spy)
+    write(store, "sid", None, big="x" * 100_000)
+    loaded = store.load("sid")
+    spy.calls.clear()
+    write(store, "sid", loaded, big="y" * 100_000)
+    [(name, (query, update), _)] = spy.calls
+    assert name == "update_one"
+    assert set(query) == {"_id", "rev", "expires"}  # a constant-size compare-and-set
+    assert len(json.dumps(query, default=str)) < 200
+    assert "y" * 100_000 in update["$set"]["session"]
+
+
+def test_a_session_too_big_for_a_document_fails_before_any_io(client: Any) -> None:
+    spy = SpyCollection(client.test.sessions)
+    store = MongoStore(collection=spy)
+    write(store, "sid", None, n=1)
+    loaded = store.load("sid")
+    spy.calls.clear()
+    huge = {"blob": "x" * (16 * 1024 * 1024), "small": 1}
+    with pytest.raises(SessionTooLargeError, match=r"16\.0 MB.*over the .* limit.*'blob'") as info:
+        write(store, "sid", loaded, **huge)
+    assert info.value.largest[0][0] == "blob" and info.value.size > info.value.limit
+    with pytest.raises(SessionTooLargeError):
+        write(store, "other", None, **huge)
+    with pytest.raises(SessionTooLargeError):
+        store.set("sid", stored(**huge))
+    assert spy.calls == []  # nothing was sent
+    assert store.get("sid") == loaded.session  # type: ignore[union-attr]
+
+
+def test_timestamps_created_at_is_the_records(client: Any) -> None:
+    store = MongoStore(client, timestamps=True)
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    write(store, "sid", None, rec=record(created_at=created), n=1)
+    doc = raw_doc(client, "sid")
+    assert doc is not None and doc["createdAt"] == created.replace(tzinfo=None)
+    assert isinstance(doc["updatedAt"], datetime)
+    loaded = store.load("sid")
+    assert loaded is not None and loaded.record.created_at == created
+
+
+def test_touch_after_keeps_writing_last_modified_for_connect_mongo(
+    client: Any, advance: Advance
 ) -> None:
-    store = MongoStore(client, **options)
-    store.set("sid1", stored(cart=[], theme="light"))
-    assert store.get("sid1") is not None  # this request loads the session...
-    other = MongoStore(client, **options)  # ...another process changes another key
-    assert other.get("sid1") is not None
-    other.merge("sid1", stored(cart=[], theme="dark"), changed=["theme"], removed=[])
-    store.merge("sid1", stored(cart=["book"], theme="light"), changed=["cart"], removed=[])
-    loaded = store.get("sid1")
-    assert loaded is not None and loaded["cart"] == ["book"] and loaded["theme"] == "dark"
+    store = MongoStore(client, touch_after=60)
+    write(store, "sid", None, n=1)
+    first = raw_doc(client, "sid")
+    assert first is not None and isinstance(first["lastModified"], datetime)
+    advance(120)
+    refresh(store, "sid", store.load("sid"))  # type: ignore[arg-type]
+    second = raw_doc(client, "sid")
+    assert second is not None and second["lastModified"] > first["lastModified"]
 
 
-def test_merge_does_not_bring_back_a_vanished_session(client: Any) -> None:
+def test_with_transform_id_records_name_the_stored_id_which_revoke_accepts(client: Any) -> None:
+    store = MongoStore(client, transform_id=lambda sid: f"sess:{sid}")
+    write(store, "a", None, **{USER_KEY: "alice"})
+    write(store, "b", None, **{USER_KEY: "alice"})
+    assert sorted(r.id for r in store.sessions_of("alice")) == ["sess:a", "sess:b"]
+    assert store.revoke("sess:a") is True  # as listed
+    assert store.revoke_user("alice", keep="b") == 0  # keep is a session ID
+    assert store.revoke("b") is True
+    assert store.sessions_of("alice") == []
+
+
+def test_records_lists_live_sessions_without_their_data(client: Any, advance: Advance) -> None:
     store = MongoStore(client)
-    store.set("sid1", stored(a=1))
-    assert store.get("sid1") is not None
-    client.test.sessions.delete_many({})  # a logout elsewhere, or the TTL monitor
-    store.merge("sid1", stored(a=2), changed=["a"], removed=[])
-    assert store.get("sid1") is None
+    write(store, "short", None, max_age=10, **{USER_KEY: "bob"})
+    for i in range(3):
+        write(store, f"s{i}", None, **{USER_KEY: "alice"})
+    advance(11)
+    listed = list(store.records())
+    assert sorted(r.id for r in listed) == ["s0", "s1", "s2"]
+    assert {r.user for r in listed} == {"alice"}
+    assert len(list(store.records(limit=2))) == 2
 
 
-def test_merge_without_a_read_in_this_thread_reads_first(client: Any) -> None:
-    MongoStore(client).set("sid1", stored(a=1, b=1))
-    MongoStore(client).merge("sid1", stored(a=2), changed=["a"], removed=[])
-    loaded = MongoStore(client).get("sid1")
-    assert loaded is not None and (loaded["a"], loaded["b"]) == (2, 1)
+class SpyCollection:
+    """A mongomock collection that records the calls the store makes on it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.full_name = inner.full_name
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def with_options(self, **options: Any) -> SpyCollection:
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if name not in ("create_indexes", "index_information"):
+                self.calls.append((name, args, kwargs))
+            return method(*args, **kwargs)
+
+        return call
