@@ -19,7 +19,10 @@ Scenarios, after a warm-up request that reaches the steady state:
   separate, uncounted client, as if that long had passed);
 * ``write``: a returning **writer** (changes the counter).
 
-Each runs at several session sizes (``/login?size=N``).  For the writer the
+Each runs at several session sizes (``/login?size=N``).  MongoDB cells also
+carry each command's client-observed latency (pymongo's ``duration_micros``,
+median), which shows where a store's time goes on the server.  Both families
+drop what they wrote at the end, so later sections start clean.  For the writer the
 size of the stored value after the write is read back, so the bytes a write
 sends can be compared with the value it stores.
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import threading
 from collections import Counter
@@ -60,6 +64,8 @@ class Tally:
 
     def __init__(self) -> None:
         self.commands: Counter[str] = Counter()
+        #: client-observed latency of each MongoDB command, µs, by name
+        self.latencies: dict[str, list[float]] = {}
         self.sent = 0
         self.received = 0
         self.failures = 0
@@ -68,6 +74,7 @@ class Tally:
     def clear(self) -> None:
         with self.lock:
             self.commands.clear()
+            self.latencies = {}
             self.sent = self.received = self.failures = 0
 
 
@@ -89,6 +96,7 @@ class CommandCounter(monitoring.CommandListener):
         size = len(bson.encode(event.reply))
         with self.tally.lock:
             self.tally.received += size
+            self.tally.latencies.setdefault(event.command_name, []).append(event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:  # type: ignore[override]
         with self.tally.lock:
@@ -145,6 +153,7 @@ def _measure(
                 tester.get(path)  # the first request after login may differ (e.g. a touch)
             count = requests[size]
             total = Counter[str]()
+            latencies: dict[str, list[float]] = {}
             sent = received = failures = 0
             errors = []
             for _ in range(count):
@@ -159,6 +168,8 @@ def _measure(
                     errors.append(f"{type(exc).__name__}: {str(exc)[:160]}")
                 with tally.lock:
                     total.update(tally.commands)
+                    for name, values in tally.latencies.items():
+                        latencies.setdefault(name, []).extend(values)
                     sent += tally.sent
                     received += tally.received
                     failures += tally.failures
@@ -168,6 +179,7 @@ def _measure(
                 "by_command": {k: v / count for k, v in sorted(total.items())},
                 "sent": sent / count,
                 "received": received / count,
+                "latency_us": {k: statistics.median(v) for k, v in sorted(latencies.items())},
                 "failures": failures,
                 "errors": sorted(set(errors)),
             }
@@ -221,6 +233,10 @@ def run_mongo(uri: str, variants: list[str], sizes: list[int], requests: dict[in
             finally:
                 client.close()
     finally:
+        # Leave nothing behind: Flask-Session finds sessions by an unindexed
+        # "id", so big documents left here would slow its later load test.
+        admin.drop_database(DB_NAME)
+        admin.drop_database("flask_session")
         admin.close()
     return results
 
@@ -277,6 +293,7 @@ def run_redis(url: str, variants: list[str], sizes: list[int], requests: dict[in
             finally:
                 pool.disconnect()
     finally:
+        admin.flushdb()  # leave nothing behind for the next section
         admin.close()
     return results
 

@@ -419,3 +419,28 @@ def cprofile_table(res: dict[str, Any]) -> str:
         for r in res["ours"][:12]
     ]
     return table(["function", "cumulative µs/req", "self µs/req", "calls/req"], rows)
+
+
+def mongo_latency(rt: dict) -> str:
+    """Client-observed latency of each MongoDB command (median µs) at the first size."""
+    size = str(rt["after"]["sizes"][0])
+    rows = []
+    for code, key in (
+        ("after", "fs-mongo"),
+        ("before", "ours-mongo"),
+        ("after", "ours-mongo"),
+        ("after", "ours-mongo-norec"),
+    ):
+        entry = rt.get(code, {}).get("mongo", {}).get(key)
+        if entry is None:
+            continue
+        row = [entry["label"] + (" — before" if code == "before" else "")]
+        for scenario in ("read", "touch", "write"):
+            cell = entry["sizes"][size].get(scenario) or {}
+            latency = cell.get("latency_us") or {}
+            row.append(", ".join(f"{name} {us:,.0f}" for name, us in latency.items()) or "—")
+        rows.append(row)
+    header = ["setup"] + [
+        RT_SCENARIOS[s][0] + ": µs per command" for s in ("read", "touch", "write")
+    ]
+    return table(header, rows)
