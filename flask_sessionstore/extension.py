@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Literal
@@ -205,12 +206,14 @@ def _has_owner_index(store: Store) -> bool:
 
 
 def _running_sessions_command() -> bool:
-    """Whether the app is being loaded for ``flask sessions ...`` (which has its own note)."""
-    context = click.get_current_context(silent=True)
-    if context is None:
+    """Whether the app is being loaded for ``flask sessions ...`` (which has its own note).
+
+    Flask's CLI loads the app while it resolves the subcommand, when click no
+    longer holds its name, so the command line itself is what tells.
+    """
+    if click.get_current_context(silent=True) is None:
         return False
-    pending = [*getattr(context, "protected_args", ()), *context.args]
-    return bool(pending) and pending[0] == "sessions"
+    return "sessions" in sys.argv[1:]
 
 
 def _warn_memory_store(store: MemoryStore) -> None:

@@ -25,11 +25,11 @@ from .cookie import Cookie
 from .decisions import should_save, should_set_cookie, should_touch
 from .errors import SessionUnavailable
 from .options import SessionOptions, lifetime_seconds
+from .policy import SessionPolicy, Visit
 from .records import USER_AGENT_LIMIT
 from .serialization import Tagger
 from .session import OutsideCookiePathSession, ServerSession
 from .signing import cookie_value, read_cookie, session_id_from_cookie
-from .state import SessionPolicy, Visit
 
 #: How many verified cookie values an interface remembers (then starts over).
 VERIFIED_CACHE_SIZE = 4096

@@ -18,7 +18,8 @@ from typing import Any
 
 from flask.sessions import NullSession, SessionMixin
 
-from .state import COOKIE_KEY, SessionState, same_data
+from .policy import COOKIE_KEY, same_data
+from .state import SessionState
 from .stores.base import RECORD_KEY
 
 _RESERVED = (COOKIE_KEY, RECORD_KEY)

@@ -18,52 +18,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from .cookie import Cookie, utcnow
 from .decisions import RequestOutcome
 from .errors import SessionUnavailable, store_failure
-from .records import EMPTY_RECORD, Record, owner_of
-from .serialization import SerializationError, Tagger
-from .stores.base import Loaded, Store, StoredSession, Write
+from .policy import COOKIE_KEY, SessionPolicy, Visit, same_data, stored_form
+from .records import EMPTY_RECORD, owner_of
+from .serialization import SerializationError
+from .stores.base import Loaded, Write
 from .stores.errors import SessionTooLargeError
-from .timeouts import NO_TIMEOUTS, Timeouts, refresh_due, touch_interval
+from .timeouts import refresh_due, touch_interval
 
 logger = logging.getLogger("flask_sessionstore")
 
-#: The top-level key under which the stored form keeps the cookie.
-COOKIE_KEY = "cookie"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SessionPolicy:
-    """What every session of one app shares: the store and the options sessions apply."""
-
-    store: Store
-    tagger: Tagger
-    user_key: str | None = None
-    track_client: bool = True
-    timeouts: Timeouts = NO_TIMEOUTS
-    #: ``PERMANENT_SESSION_LIFETIME`` in seconds (read when a session becomes permanent).
-    permanent_lifetime: Callable[[], float | None] = lambda: None
-
-
-@dataclass(frozen=True)
-class Visit:
-    """What the session needs to know about its request."""
-
-    #: The verified ID the browser sent (express's ``cookieId``), or None.
-    cookie_sid: str | None
-    #: Makes a new session ID (the ``genid`` option).
-    genid: Callable[[], str]
-    #: A cookie with the current options' attributes and expiry.
-    make_cookie: Callable[[], Cookie]
-    ip: str | None = None
-    user_agent: str | None = None
 
 
 class SessionState:
@@ -271,15 +242,9 @@ class SessionState:
 
     def _write_for(self, data: dict[str, Any], now: datetime) -> Write:
         """The :class:`Write` of ``data`` with this request's record and expiry cap."""
-        policy, base, visit = self._policy, self._record, self._visit
+        policy = self._policy
         created = self._created_at(now)
-        if self.silent and base.last_seen_at is not None:
-            seen, ip, agent = base.last_seen_at, base.ip, base.user_agent
-        elif policy.track_client:
-            seen, ip, agent = now, visit.ip, visit.user_agent
-        else:
-            seen, ip, agent = now, None, None
-        record = Record(None, created, seen, ip, agent)
+        record = self._visit.record(self._record, created, now, self.silent, policy.track_client)
         old = self._base_data
         return Write(
             session=stored_form(self.cookie, data),
@@ -288,7 +253,7 @@ class SessionState:
             removed=tuple(k for k in old if k not in data),
             record=record,
             user_key=policy.user_key,
-            expires_cap=policy.timeouts.deadline(created, seen),
+            expires_cap=policy.timeouts.deadline(created, record.last_seen_at),
         )
 
     def write(self, data: dict[str, Any]) -> None:
@@ -362,15 +327,3 @@ class SessionState:
         cookie = self.cookie
         if cookie.original_max_age is None and self._data.get("_permanent"):
             cookie.max_age = self._policy.permanent_lifetime()
-
-
-def stored_form(cookie: Cookie, data: dict[str, Any]) -> StoredSession:
-    """The dict a store receives: the cookie's express JSON, then the data."""
-    stored: StoredSession = {COOKIE_KEY: cookie.to_dict()}
-    stored.update(data)
-    return stored
-
-
-def same_data(current: dict[str, Any], reference: dict[str, Any]) -> bool:
-    """Equal data with the same top-level key order (a reorder counts, as in express)."""
-    return current == reference and list(current) == list(reference)

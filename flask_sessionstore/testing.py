@@ -35,11 +35,11 @@ from flask.testing import FlaskClient
 
 from .cookie import Cookie, utcnow
 from .options import SecretOption, resolve_secrets
+from .policy import stored_form
 from .records import Record
 from .serialization import Tagger
 from .session import ServerSession
 from .signing import cookie_value
-from .state import stored_form
 from .stores.base import Store, Write
 from .stores.memory import MemoryStore
 

@@ -11,6 +11,9 @@ from flask import Flask
 
 from examples.app import create_app, make_store
 from flask_sessionstore import MemoryStore, MongoStore, Store
+from tests.redis_server import redis_url
+
+__all__ = ["redis_url"]  # the fixture, imported for pytest
 
 
 def memory() -> Store:
@@ -71,14 +74,30 @@ def test_empty_name_and_count_without_login_flash_errors(app: Flask) -> None:
 
 def test_memory_store_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MONGODB_URI", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
     assert isinstance(make_store(), MemoryStore)
 
 
 def test_mongo_store_when_mongodb_uri_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     # Nothing listens on port 1: constructing the store must not connect.
+    monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/demo")
     store = make_store()
     assert isinstance(store, MongoStore)
+
+
+def test_redis_store_when_redis_url_is_set(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+    from flask_sessionstore import RedisStore
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/demo")  # Redis wins
+    store = make_store()
+    assert isinstance(store, RedisStore)
+    app = create_app(store, TESTING=True)
+    client = app.test_client()
+    client.post("/login", data={"username": "rita"})
+    assert 'id="user">rita<' in client.get("/").text
+    assert "session is in Redis" in client.get("/").text
 
 
 def test_the_demo_imports_without_the_memory_store_warning(

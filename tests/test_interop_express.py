@@ -41,7 +41,8 @@ from urllib.parse import urlencode
 import pymongo
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Flask, jsonify, request, session
+from flask import Flask, jsonify, render_template_string, request, session
+from markupsafe import Markup
 from werkzeug.serving import make_server
 
 from flask_sessionstore import MongoStore, ServerSession, SessionStore
@@ -313,6 +314,19 @@ def create_flask_app(mongo_url: str, collection: str, mode: Mode) -> Flask:
     def regenerate() -> Any:
         server_session().regenerate(keep_data=True)
         return describe()
+
+    @app.get("/bold")
+    def bold() -> Any:
+        session["note"] = Markup("<b>saved</b>")
+        return jsonify(ok=True)
+
+    @app.get("/render/<key>")
+    def render(key: str) -> Any:
+        value = session.get(key)
+        return jsonify(
+            html=render_template_string("{{ value }}", value=value),
+            type=type(value).__name__,
+        )
 
     @app.get("/logout")
     def logout() -> Any:
@@ -734,3 +748,33 @@ def test_touch_after_on_both_sides_keeps_last_modified_out_of_flask_data(
         seen_by_express = browser.get(express, "/whoami")["data"]
         assert seen_by_express.pop("lastModified", None) is not None
         assert seen_by_express == {"user": "alice", "theme": "dark"}
+
+
+FOREIGN_TAGS = [
+    {" m": "<script>alert(1)</script>"},
+    {" t": ["<img src=x onerror=alert(1)>", 1]},
+    {" m": "<b>x</b>", " s": "AAAAAAAAAAAAAAAA"},
+]
+
+
+@pytest.mark.parametrize("value", FOREIGN_TAGS, ids=["markup", "tuple", "forged-mark"])
+def test_tag_shaped_data_an_express_app_stored_stays_data_in_flask(
+    apps: Apps, browser: Browser, value: dict[str, Any]
+) -> None:
+    """A Node app that saves a JSON body in the session: no stored XSS in Flask."""
+    browser.get(apps.express, "/login", user="mallory")
+    browser.get(apps.express, "/json", bio=json.dumps(value))
+    rendered = browser.get(apps.flask, "/render/bio")
+    assert rendered["type"] == "dict"  # never Markup, never a tuple
+    assert "<script>" not in rendered["html"] and "<img" not in rendered["html"]
+    browser.get(apps.flask, "/set", seen="yes")  # Flask writes the session back...
+    data = browser.get(apps.express, "/whoami")["data"]
+    assert same_json(data["bio"], value)  # ...with the foreign value exactly as it was
+
+
+def test_flask_s_own_markup_survives_an_express_write(apps: Apps, browser: Browser) -> None:
+    """Our marked tag is plain JSON to Express, which writes it back unchanged."""
+    browser.get(apps.flask, "/login", user="alice")
+    browser.get(apps.flask, "/bold")
+    browser.get(apps.express, "/set", theme="dark")  # Express rewrites the whole session
+    assert browser.get(apps.flask, "/render/note") == {"html": "<b>saved</b>", "type": "Markup"}

@@ -214,3 +214,36 @@ def test_a_session_over_the_size_limit_is_refused_and_the_stored_copy_kept() -> 
     assert message.index("'blob'") < message.index("'other'")  # largest first
     assert caught.value.size > 25_000 and caught.value.limit == 10_000
     assert store.get("sid") == stored(small="x") | {"cookie": store.get("sid")["cookie"]}
+
+
+def test_the_warning_points_at_the_user_s_line() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SessionStore(_production_app(), store=MemoryStore())
+    (warning,) = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert warning.filename == __file__
+
+
+def test_flask_sessions_commands_print_their_note_but_not_the_warning(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "prodapp.py").write_text(
+        "from flask import Flask\n"
+        "from flask_sessionstore import SessionStore\n"
+        "app = Flask(__name__)\n"
+        "app.config['SECRET_KEY'] = 'k'\n"
+        "SessionStore(app)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-m", "flask", "--app", "prodapp", "sessions", "count"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
+    assert result.stderr.count("only sees the store of its own process") == 1
+    assert "RuntimeWarning" not in result.stderr
