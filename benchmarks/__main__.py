@@ -27,12 +27,12 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = ["inprocess", "roundtrips", "load", "scale", "owners", "profile", "redis_cas"]
 
 FULL = {
-    "rounds": 15,
+    "rounds": 20,
     "n": 600,
     "warmup": 200,
     "rt_sizes": [1024, 1024**2, 8 * 1024**2],
     "rt_requests": [20, 5, 2],
-    "load_seconds": 4.0,
+    "load_seconds": 5.0,
     "load_warmup": 1.0,
     "load_passes": 2,
     "sizes": [10**4, 10**5, 10**6],

@@ -28,8 +28,8 @@ HERE = Path(__file__).resolve().parent
 PACKAGE = "flask_sessionstore"
 
 
-def _client():  # type: ignore[no-untyped-def]
-    app = build_app("ours-memory")
+def _client(setup: str = "ours-memory"):  # type: ignore[no-untyped-def]
+    app = build_app(setup)
     client = app.test_client()
     client.get("/login")
     for _ in range(300):
@@ -136,6 +136,35 @@ def breakdown(n: int) -> dict[str, dict[str, float]]:
     return results
 
 
+#: Where self time is billed in :func:`by_package` (first match of the file path).
+PACKAGES = [
+    ("flask_sessionstore", f"/{PACKAGE}/"),
+    ("mongomock", "/mongomock/"),
+    ("bson / pymongo", "/bson/"),
+    ("bson / pymongo", "/pymongo/"),
+    ("flask / werkzeug", "/flask/"),
+    ("flask / werkzeug", "/werkzeug/"),
+    ("json", "/json/"),
+]
+
+
+def by_package(setup: str, path: str, n: int) -> dict[str, float]:
+    """cProfile's self time per request of ``setup`` on ``path``, summed by package."""
+    client = _client(setup)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        client.get(path)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    spent: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        name = next((label for label, part in PACKAGES if part in filename), "other")
+        spent[name] = spent.get(name, 0.0) + tottime / n * 1e6
+    spent["whole request"] = sum(spent.values())
+    return spent
+
+
 def run(n: int, path: Path = HERE / "profile.txt") -> dict:
     from pyinstrument import Profiler
 
@@ -193,8 +222,14 @@ def run(n: int, path: Path = HERE / "profile.txt") -> dict:
     out.write("\n== pyinstrument call tree (whole request) ==\n\n")
     out.write(tree)
     path.write_text(out.getvalue())
+    packages = {
+        f"{setup} {scenario}": by_package(setup, url, max(n // 3, 100))
+        for setup in ("ours-memory", "ours-mongo")
+        for scenario, url in (("modifying", "/write"), ("reading", "/read"))
+    }
     return {
         "n": n,
+        "packages": packages,
         "request_us_under_cprofile": total,
         "ours": ours[:15],
         "steps": steps,

@@ -285,6 +285,15 @@ def markdown(results: dict) -> str:
             t.step_differences(prof),
             "",
         ]
+        split = t.package_split(prof)
+        if split:
+            lines += [
+                "Self time per request by package (cProfile, so every figure is inflated by "
+                "the profiler; MongoStore on mongomock, MemoryStore; µs):",
+                "",
+                split,
+                "",
+            ]
     if rt:
         lines += [
             "## 2. Round trips and bytes per request",

@@ -444,3 +444,24 @@ def mongo_latency(rt: dict) -> str:
         RT_SCENARIOS[s][0] + ": µs per command" for s in ("read", "touch", "write")
     ]
     return table(header, rows)
+
+
+def package_split(profile: dict) -> str:
+    """cProfile self time per request by package, before and after, per setup and scenario."""
+    after, before = profile["after"].get("packages"), profile["before"].get("packages")
+    if not after or not before:
+        return ""
+    names = sorted({name for spent in after.values() for name in spent} - {"whole request"})
+    names.append("whole request")
+    header = ["package"]
+    for run in after:
+        setup, scenario = run.split(" ", 1)
+        header.append(f"{BY_KEY[setup].label.removeprefix('ours ')}, {scenario}: before → after")
+    rows = []
+    for name in names:
+        row = [name]
+        for run in after:
+            b, a = before.get(run, {}).get(name, 0.0), after[run].get(name, 0.0)
+            row.append(f"{b:,.0f} → {a:,.0f} ({a - b:+,.0f})")
+        rows.append(row)
+    return table(header, rows)
