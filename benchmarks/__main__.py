@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "mongo_skipped": mongo_reason,
         "redis_skipped": redis_reason,
         "notes": [],
+        "load_by_section": {},
     }
     log(f"load average at start: {results['load_at_start']}")
     for reason in (mongo_reason, redis_reason):
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     with secantus() as uri, redis_server() if not redis_reason else nullcontext() as redis_url:
         if "inprocess" in sections:
             log("1. in-process cost per request (after and before interleaved)")
+            results["load_by_section"]["inprocess"] = loadavg().split()[0]
             plan = {
                 "after": [s.key for s in SETUPS if keep(s.key)],
                 "before": [k for k in BEFORE_SETUPS if keep(k)],
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "roundtrips" in sections:
             log("2. round trips, commands and bytes per request")
+            results["load_by_section"]["roundtrips"] = loadavg().split()[0]
             sizes = ",".join(str(s) for s in config["rt_sizes"])
             counts = ",".join(str(c) for c in config["rt_requests"])
             common = ["--sizes", sizes, "--requests", counts, "--mongo-uri", uri]
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         if "load" in sections:
             log("3. load test (gunicorn + wrk)")
+            results["load_by_section"]["load"] = loadavg().split()[0]
             runs = [r for r in LOAD_RUNS if keep(r.key)]
             results["load"] = load.run(
                 runs,
@@ -158,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "redis_cas" in sections and redis_url:
             log("6. RedisStore compare-and-set: Lua vs WATCH/MULTI")
+            results["load_by_section"]["redis_cas"] = loadavg().split()[0]
             from . import redis_cas
 
             results["redis_cas"] = {
@@ -167,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             }
     if "owners" in sections:
         log("5. sessions_of / revoke_user as the other sessions grow")
+        results["load_by_section"]["owners"] = loadavg().split()[0]
         sizes = ",".join(str(s) for s in config["owner_sizes"])
         owners: dict = {}
         with secantus(ttl_sweep_seconds=3600) as uri:
@@ -184,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         results["owners"] = owners
     if "scale" in sections:
         log("4. MemoryStore at scale")
+        results["load_by_section"]["scale"] = loadavg().split()[0]
         results["scale"] = memory_scale.run(config["sizes"], log)
     if "profile" in sections:
         log("7. profile of our hot path (after, then before)")
+        results["load_by_section"]["profile"] = loadavg().split()[0]
         results["profile"] = {
             "after": run_child(
                 "after", "profile", [str(config["profile_n"]), str(out / "profile.txt")]
