@@ -28,14 +28,13 @@ from datetime import datetime, timedelta, timezone
 from ..cookie import Duration, to_seconds
 from ..records import Record, SessionRecord, most_recent_first
 from .base import Loaded, Store, StoredSession, Write, stored_expiry
+from .checks import DEFAULT_MAX_SIZE, check_max_session_size, positive_duration
 from .errors import too_large
 from .expiry_heap import ExpiryHeap
 from .memory_entry import Entry, data_text, decode, dumps, next_version, when
 
 #: How many due expiry slots one store call processes at most.
 RECLAIM_BATCH = 1000
-#: The default ``max_session_size``: MongoDB's document limit, so what works here works there.
-DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 
 
 class MemoryStore(Store):
@@ -58,16 +57,8 @@ class MemoryStore(Store):
         touch_after: Duration = None,
         max_session_size: int | None = DEFAULT_MAX_SIZE,
     ) -> None:
-        seconds = to_seconds(ttl, "MemoryStore ttl")
-        if not seconds:
-            raise ValueError(f"MemoryStore ttl must be a positive duration, not {ttl!r}")
-        if max_session_size is not None and (
-            not isinstance(max_session_size, int) or max_session_size <= 0
-        ):
-            raise ValueError(
-                "MemoryStore max_session_size must be a positive number of bytes or None, "
-                f"not {max_session_size!r}"
-            )
+        seconds = positive_duration(ttl, "MemoryStore ttl")
+        check_max_session_size("MemoryStore", max_session_size)
         self.ttl: float = seconds
         self.touch_after = to_seconds(touch_after, "MemoryStore touch_after")
         self.max_session_size = max_session_size

@@ -29,7 +29,7 @@ from ..cookie import Duration, to_seconds, utcnow
 from ..records import SessionRecord
 from . import redis_accounts, redis_writes
 from .base import Loaded, Store, StoredSession, Write
-from .memory import DEFAULT_MAX_SIZE
+from .checks import DEFAULT_MAX_SIZE, check_max_session_size, positive_duration
 from .redis_client import Call, HiddenURL, RedisConnection
 from .redis_format import Keys, key_expiry, meta_prefix_for, to_ms
 from .redis_values import Serializer, ValueCodec
@@ -118,15 +118,9 @@ class RedisStore(Store):
             )
         if not isinstance(scan_count, int) or isinstance(scan_count, bool) or scan_count <= 0:
             raise ValueError(f"RedisStore scan_count must be a positive int, not {scan_count!r}")
-        if max_session_size is not None and (
-            not isinstance(max_session_size, int) or max_session_size <= 0
-        ):
-            raise ValueError(
-                "RedisStore max_session_size must be a positive number of bytes or None, "
-                f"not {max_session_size!r}"
-            )
-        self.ttl: float = _positive(ttl, "ttl")
-        self.timeout = _positive(timeout, "timeout")
+        check_max_session_size("RedisStore", max_session_size)
+        self.ttl: float = positive_duration(ttl, "RedisStore ttl")
+        self.timeout = positive_duration(timeout, "RedisStore timeout")
         self.touch_after = to_seconds(touch_after, "RedisStore touch_after")
         self.disable_touch = bool(disable_touch)
         self.disable_ttl = bool(disable_ttl)
@@ -272,10 +266,3 @@ class RedisStore(Store):
     def records(self, limit: int | None = None) -> Iterator[SessionRecord]:
         """Records of live sessions (``flask sessions list``): ``SCAN``, pipelined reads."""
         yield from redis_accounts.records(self._redis, self.keys, self.scan_count, limit)
-
-
-def _positive(value: Duration, option: str) -> float:
-    seconds = to_seconds(value, f"RedisStore {option}")
-    if not seconds:
-        raise ValueError(f"RedisStore {option} must be a positive duration, not {value!r}")
-    return seconds
