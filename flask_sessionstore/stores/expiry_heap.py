@@ -7,8 +7,9 @@ its expiry, and each store call first pops the slots that are due
 (amortised O(log n)).  A slot that comes due for an entry whose expiry has
 moved on is pushed again at the new expiry, so a touch (a later expiry)
 costs no heap operation.  An earlier expiry, or a removed session, leaves
-its old slot behind as *stale*; once stale slots outnumber live ones the
-heap is rebuilt from the current slots, so destroyed sessions do not pile up.
+its old slot behind as *stale*; once there are more than 1024 stale slots
+and they outnumber the current ones, the heap is rebuilt from the current
+slots, so destroyed sessions do not pile up.
 
 Nothing here locks: the store calls it with its own lock held.
 """

@@ -5,8 +5,9 @@ What a request loaded travels with it (a
 of the raw value it read); its save hands it back.  A write is one
 ``EVALSHA`` of the ``WRITE`` script (:mod:`.redis_scripts`), which stores
 the new value, the record and the owner's set only while the stored value
-still has that SHA-1.  Because the version is the content's hash, a write by
-connect-redis (which knows nothing of versions) is detected too.
+still has that SHA-1 (a session new in this request is written whole).
+Because the version is the content's hash, a write by connect-redis (which
+knows nothing of versions) is detected too.
 
 When the value changed since the load (another request, or an Express app),
 the script hands back the current value instead: this request's changed and
