@@ -77,9 +77,9 @@ class WatchStore(RedisStore):
                     if current is None:
                         return None
                     if hashlib.sha1(current).hexdigest() != expected:
-                        session = write.merged_onto(self._decode(sid, current) or {})
+                        session = write.merged_onto(self._values.decode(sid, current) or {})
                         expected = hashlib.sha1(current).hexdigest()
-                    raw = self._encode(sid, session)
+                    raw = self._values.encode(sid, session, self.max_session_size)
                     now = write.record.last_seen_at
                     assert now is not None
                     at = expire_at(stored_expiry(session), now, self.ttl)

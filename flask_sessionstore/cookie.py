@@ -198,20 +198,30 @@ class Cookie:
             self._expires = utcnow() + timedelta(seconds=seconds)
             self.original_max_age = seconds
 
-    def adopt_attributes(self, current: Cookie) -> bool:
-        """Take the attributes (not the expiry) of ``current``; True if any differed.
+    def attributes(self) -> tuple[Any, ...]:
+        """The values of :data:`ATTRIBUTE_NAMES`: everything but the expiry."""
+        return (
+            self.path,
+            self.domain,
+            self.http_only,
+            self.secure,
+            self.same_site,
+            self.partitioned,
+            self.priority,
+        )
+
+    def adopt_attributes(self, current: tuple[Any, ...]) -> bool:
+        """Take ``current`` attribute values (:meth:`attributes`); True if any differed.
 
         A loaded session's cookie gets the app's current options this way,
         so a redeploy that tightens ``same_site`` or ``secure`` reaches
         browsers that already hold a session.
         """
-        changed = False
-        for name in ATTRIBUTE_NAMES:
-            value = getattr(current, name)
-            if getattr(self, name) != value:
-                setattr(self, name, value)
-                changed = True
-        return changed
+        if self.attributes() == current:
+            return False
+        for name, value in zip(ATTRIBUTE_NAMES, current, strict=True):
+            setattr(self, name, value)
+        return True
 
     def cap(self, latest: datetime) -> None:
         """Make :attr:`expires` no later than ``latest`` (an absolute timeout).

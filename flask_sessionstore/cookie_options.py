@@ -188,7 +188,7 @@ class CookieSource:
 
     def from_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The options for the current config (cached until a watched key changes)."""
-        fingerprint = tuple(config.get(key) for key in _WATCHED)
+        fingerprint = tuple(map(config.get, _WATCHED))
         cached = self._cached
         if cached is not None and cached[0] == fingerprint:
             return cached[1]

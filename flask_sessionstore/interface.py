@@ -31,10 +31,10 @@ from .serialization import Tagger
 from .session import OutsideCookiePathSession, ServerSession
 from .signing import cookie_value, read_cookie, session_id_from_cookie
 
-#: How many verified cookie values an interface remembers (then starts over).
+#: How many verified ``Cookie`` headers an interface remembers (then starts over).
 VERIFIED_CACHE_SIZE = 4096
-#: Longer cookie values are verified every time, never remembered.
-VERIFIED_VALUE_LIMIT = 256
+#: Longer headers are verified every time, never remembered (at most ~2 MB cached).
+VERIFIED_HEADER_LIMIT = 512
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
@@ -98,11 +98,6 @@ def raw_path(req: Request) -> str:
     return path or "/"
 
 
-def on_path(path: str, cookie_path: str) -> bool:
-    """Whether ``path`` is under the cookie ``path`` (express's prefix test)."""
-    return cookie_path == "/" or path.startswith(cookie_path)
-
-
 class ServerSessionInterface(SessionInterface):
     """Flask ``SessionInterface`` that keeps sessions in a :class:`~flask_sessionstore.Store`.
 
@@ -121,11 +116,9 @@ class ServerSessionInterface(SessionInterface):
             timeouts=options.timeouts,
             permanent_lifetime=lambda: lifetime_seconds(app),
         )
-        #: Our cookie's value -> the session ID it verified to.  URL decoding
-        #: and the HMAC are skipped for a value seen before; the mapping is a
-        #: pure function of the value (the secrets are fixed), so caching it
-        #: cannot accept anything that would not verify.
+        #: ``Cookie`` header -> the session ID it verified to (see :meth:`cookie_sid`).
         self.verified_ids: dict[str, str] = {}
+        self._attributes: tuple[Any, tuple[Any, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<ServerSessionInterface {self.options!r}>"
@@ -140,25 +133,53 @@ class ServerSessionInterface(SessionInterface):
         """
         options = self.options
         cookie_options = options.cookie.for_request(app, request)
-        if not on_path(raw_path(request), cookie_options.get("path", "/")):
-            return None
-        value = read_cookie(request.environ.get("HTTP_COOKIE"), options.name)
-        cookie_sid = self.verified_ids.get(value) if value else None
-        if cookie_sid is None and value:
-            cookie_sid = session_id_from_cookie(value, options.secrets)
-            if cookie_sid is not None and len(value) <= VERIFIED_VALUE_LIMIT:
-                if len(self.verified_ids) >= VERIFIED_CACHE_SIZE:
-                    self.verified_ids.clear()
-                self.verified_ids[value] = cookie_sid
-        agent = request.environ.get("HTTP_USER_AGENT")
+        cookie_path = cookie_options.get("path", "/")
+        if cookie_path != "/" and not raw_path(request).startswith(cookie_path):
+            return None  # express's prefix test, on the path as the browser sent it
+        environ = request.environ
+        agent = environ.get("HTTP_USER_AGENT")
         visit = Visit(
-            cookie_sid=cookie_sid,
-            genid=lambda: options.genid(request),
-            make_cookie=lambda: self.make_cookie(request, cookie_options),
-            ip=request.remote_addr,
-            user_agent=agent[:USER_AGENT_LIMIT] if agent else None,
+            self.cookie_sid(environ.get("HTTP_COOKIE")),
+            lambda: options.genid(request),
+            lambda: self.make_cookie(request, cookie_options),
+            lambda: self.attributes(request, cookie_options),
+            environ.get("REMOTE_ADDR"),
+            agent[:USER_AGENT_LIMIT] if agent else None,
         )
         return ServerSession(self.policy, visit)
+
+    def cookie_sid(self, header: str | None) -> str | None:
+        """The verified session ID in a ``Cookie`` header, or None.
+
+        Headers seen before (up to :data:`VERIFIED_HEADER_LIMIT` characters,
+        so the cache stays small whatever clients send) skip parsing, URL
+        decoding and the HMAC; the mapping is a pure function of the header
+        (the secrets are fixed), so caching it cannot accept anything that
+        would not verify.
+        """
+        if not header:
+            return None
+        cache = self.verified_ids
+        sid = cache.get(header)
+        if sid is not None:
+            return sid
+        value = read_cookie(header, self.options.name)
+        sid = session_id_from_cookie(value, self.options.secrets) if value else None
+        if sid is not None and len(header) <= VERIFIED_HEADER_LIMIT:
+            if len(cache) >= VERIFIED_CACHE_SIZE:
+                cache.clear()
+            cache[header] = sid
+        return sid
+
+    def attributes(self, request: Request, cookie_options: Any) -> tuple[Any, ...]:
+        """The cookie attributes the current options give (compared with a stored cookie)."""
+        cached = self._attributes
+        if cached is not None and cached[0] is cookie_options:
+            return cached[1]
+        values = self.make_cookie(request, cookie_options).attributes()
+        if "auto" not in (cookie_options.get("secure"), cookie_options.get("same_site")):
+            self._attributes = (cookie_options, values)  # (options are kept until they change)
+        return values
 
     def make_cookie(self, request: Request, cookie_options: Any) -> Cookie:
         """A cookie from the current options, ``'auto'`` resolved for this request."""

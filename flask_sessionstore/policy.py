@@ -36,9 +36,9 @@ class SessionPolicy:
     permanent_lifetime: Callable[[], float | None] = lambda: None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Visit:
-    """What the session needs to know about its request."""
+    """What the session needs to know about its request (built once per request)."""
 
     #: The verified ID the browser sent (express's ``cookieId``), or None.
     cookie_sid: str | None
@@ -46,6 +46,8 @@ class Visit:
     genid: Callable[[], str]
     #: A cookie with the current options' attributes and expiry.
     make_cookie: Callable[[], Cookie]
+    #: The current options' cookie attributes (:meth:`Cookie.attributes`).
+    attributes: Callable[[], tuple[Any, ...]]
     ip: str | None = None
     user_agent: str | None = None
 

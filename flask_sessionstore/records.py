@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .cookie import parse_iso
+
 #: How many characters of ``User-Agent`` a record keeps.
 USER_AGENT_LIMIT = 512
 
@@ -92,4 +94,47 @@ def most_recent_first(records: list[SessionRecord]) -> list[SessionRecord]:
         records,
         key=lambda r: (r.last_seen_at is not None, r.last_seen_at or datetime.min, r.id),
         reverse=True,
+    )
+
+
+# -- the record inside a third-party store's session dict --------------------------
+# A store that implements only the express contract has nowhere beside the
+# data to keep a record, so the default Store methods embed this JSON form
+# under ``RECORD_KEY`` (flask_sessionstore.stores.base).
+
+
+def record_to_json(record: Record) -> dict[str, Any]:
+    """The JSON form of ``record`` (express-style field names, ISO timestamps)."""
+
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "user": record.user,
+        "createdAt": iso(record.created_at),
+        "lastSeenAt": iso(record.last_seen_at),
+        "ip": record.ip,
+        "userAgent": record.user_agent,
+    }
+
+
+def record_from_json(value: Any) -> Record:
+    """The :class:`Record` of :func:`record_to_json`'s form; anything else is empty."""
+    if not isinstance(value, Mapping):
+        return EMPTY_RECORD
+
+    def when(key: str) -> datetime | None:
+        text = value.get(key)
+        return parse_iso(text) if isinstance(text, str) else None
+
+    def text(key: str) -> str | None:
+        item = value.get(key)
+        return item if isinstance(item, str) else None
+
+    return Record(
+        user=text("user"),
+        created_at=when("createdAt"),
+        last_seen_at=when("lastSeenAt"),
+        ip=text("ip"),
+        user_agent=text("userAgent"),
     )

@@ -42,6 +42,32 @@ class SerializationError(TypeError):
     """
 
 
+class _Unstorable(Exception):
+    """Raised inside :meth:`Tagger.dump`, which then finds and names the value."""
+
+
+def _check(value: Any, path: str) -> None:
+    """Raise :class:`SerializationError` naming the first value under ``path`` JSON cannot hold."""
+    kind = type(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str:
+                raise SerializationError(
+                    f"session key {path} holds a dict with the non-string key {key!r}; "
+                    "JSON objects only have string keys"
+                )
+            _check(item, f"{path}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+    elif _tagger.tag(value) is value and not isinstance(value, _PLAIN_SCALARS):
+        raise SerializationError(
+            f"session key {path} holds a {kind.__module__}.{kind.__qualname__} "
+            f"value ({value!r:.60}) that cannot be stored as JSON; store str, int, "
+            "float, bool, None, list, tuple, dict, bytes, datetime, UUID or Markup"
+        )
+
+
 def _canonical(tagged: Mapping[str, Any]) -> bytes:
     return json.dumps(
         tagged, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -76,34 +102,38 @@ class Tagger:
         Raises :class:`SerializationError` naming the key of the first value
         that JSON cannot hold, before anything is written anywhere.
         """
-        return {key: self._tag(value, repr(key)) for key, value in data.items()}
+        tag = self._tag
+        try:
+            return {key: tag(value) for key, value in data.items()}
+        except _Unstorable:
+            pass
+        for key, value in data.items():  # rare: walk again, naming where it is
+            _check(value, repr(key))
+        raise AssertionError("unreachable: _check raises where _tag did")
 
-    def _tag(self, value: Any, path: str) -> Any:
+    def _tag(self, value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is bool or value is None or kind is float:
             return value
-        if isinstance(value, dict):
+        tag = self._tag
+        if kind is list:
+            return [tag(item) for item in value]
+        if kind is dict:
             for key in value:
                 if type(key) is not str:
-                    raise SerializationError(
-                        f"session key {path} holds a dict with the non-string key {key!r}; "
-                        "JSON objects only have string keys"
-                    )
-            return {k: self._tag(v, f"{path}[{k!r}]") for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._tag(v, f"{path}[{i}]") for i, v in enumerate(value)]
+                    raise _Unstorable
+            return {key: tag(item) for key, item in value.items()}
         if isinstance(value, tuple):
-            items = [self._tag(v, f"{path}[{i}]") for i, v in enumerate(value)]
-            return self._marked({" t": items})
+            return self._marked({" t": [tag(item) for item in value]})
+        if isinstance(value, dict):
+            return tag(dict(value))
+        if isinstance(value, list):
+            return tag(list(value))
         tagged = _tagger.tag(value)
         if tagged is not value:
             return self._marked(dict(tagged))
         if not isinstance(value, _PLAIN_SCALARS):  # subclasses such as IntEnum pass
-            raise SerializationError(
-                f"session key {path} holds a {kind.__module__}.{kind.__qualname__} "
-                f"value ({value!r:.60}) that cannot be stored as JSON; store str, int, "
-                "float, bool, None, list, tuple, dict, bytes, datetime, UUID or Markup"
-            )
+            raise _Unstorable
         return value
 
     def load(self, stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from .cookie import Cookie, utcnow
@@ -119,7 +119,7 @@ class SessionState:
                 exc,
             )
             return False
-        self._attributes_changed = cookie.adopt_attributes(self._visit.make_cookie())
+        self._attributes_changed = cookie.adopt_attributes(self._visit.attributes())
         self._id, self._cookie, self._data, self._origin = sid, cookie, data, origin
         self._base, self._base_data, self._record = loaded, origin, loaded.record
         return True
@@ -281,18 +281,23 @@ class SessionState:
         if self._base is None:
             return
         policy, now = self._policy, utcnow()
-        write = self._write_for(data, now)
         store = policy.store
-        if not force and self._record.created_at is not None:
+        if not force and self._record.created_at is not None and store.touch_after != 0:
+            # decided before building the write: most read-only requests stop here
+            cookie = self.cookie
+            timeouts = policy.timeouts
             interval = touch_interval(
-                store.touch_after,
-                self.cookie.original_max_age,
-                policy.timeouts.idle,
-                store.ttl,
+                store.touch_after, cookie.original_max_age, timeouts.idle, store.ttl
             )
-            new_expiry = write.expiry(write.session, now, store.ttl)
+            new_expiry = cookie.expires
+            if new_expiry is None:
+                new_expiry = now + timedelta(seconds=store.ttl or 0)
+            end = timeouts.deadline(self._created_at(now), now)
+            if end is not None and end < new_expiry:
+                new_expiry = end
             if not refresh_due(self._base.expires_at, new_expiry, store.touch_after, interval):
                 return
+        write = self._write_for(data, now)
         result = self._call("refresh", store.refresh, self._id, write)
         if result is not None:
             self._base, self._record = result, result.record

@@ -35,7 +35,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..cookie import parse_iso
-from ..records import EMPTY_RECORD, Record, SessionRecord, owner_of
+from ..records import (
+    EMPTY_RECORD,
+    Record,
+    SessionRecord,
+    owner_of,
+    record_from_json,
+    record_to_json,
+)
 
 #: The stored form of one session: ``{"cookie": {...}, **data}``.
 StoredSession = dict[str, Any]
@@ -213,7 +220,7 @@ class Store(abc.ABC):
         stored = self.get(sid)
         if stored is None:
             return None
-        record = _record_from_json(stored.pop(RECORD_KEY, None))
+        record = record_from_json(stored.pop(RECORD_KEY, None))
         return Loaded(stored, None, record, stored_expiry(stored))
 
     def write(self, sid: str, write: Write) -> Loaded | None:
@@ -226,7 +233,7 @@ class Store(abc.ABC):
         with :meth:`set`, the record inside it under :data:`RECORD_KEY`.
         """
         record = write.final_record(write.session)
-        self.set(sid, {**write.session, RECORD_KEY: _record_to_json(record)})
+        self.set(sid, {**write.session, RECORD_KEY: record_to_json(record)})
         return Loaded(write.session, None, record, stored_expiry(write.session))
 
     def refresh(self, sid: str, write: Write) -> Loaded | None:
@@ -238,7 +245,7 @@ class Store(abc.ABC):
         default calls :meth:`touch` with the record inside the session.
         """
         record = write.final_record(write.session)
-        self.touch(sid, {**write.session, RECORD_KEY: _record_to_json(record)})
+        self.touch(sid, {**write.session, RECORD_KEY: record_to_json(record)})
         return Loaded(write.session, None, record, stored_expiry(write.session))
 
     def revoke(self, sid: str) -> bool:
@@ -266,42 +273,5 @@ class Store(abc.ABC):
         for count, (sid, stored) in enumerate(self.all().items()):
             if limit is not None and count >= limit:
                 return
-            record = _record_from_json(stored.get(RECORD_KEY))
+            record = record_from_json(stored.get(RECORD_KEY))
             yield SessionRecord.of(sid, record, stored_expiry(stored))
-
-
-# -- the record inside a third-party store's session dict -----------------------
-
-
-def _record_to_json(record: Record) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.isoformat()
-
-    return {
-        "user": record.user,
-        "createdAt": iso(record.created_at),
-        "lastSeenAt": iso(record.last_seen_at),
-        "ip": record.ip,
-        "userAgent": record.user_agent,
-    }
-
-
-def _record_from_json(value: Any) -> Record:
-    if not isinstance(value, Mapping):
-        return EMPTY_RECORD
-
-    def when(key: str) -> datetime | None:
-        text = value.get(key)
-        return parse_iso(text) if isinstance(text, str) else None
-
-    def text(key: str) -> str | None:
-        item = value.get(key)
-        return item if isinstance(item, str) else None
-
-    return Record(
-        user=text("user"),
-        created_at=when("createdAt"),
-        last_seen_at=when("lastSeenAt"),
-        ip=text("ip"),
-        user_agent=text("userAgent"),
-    )

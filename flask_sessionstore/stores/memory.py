@@ -1,15 +1,15 @@
 """``MemoryStore``: a thread-safe in-process store, the default.
 
-Sessions are kept as JSON text, so every read is a fresh copy and nothing a
-view does to a returned dict reaches the store.  Every entry carries a
-version number that changes with each write; a request's save compares it
-with the version it loaded (carried by the request, see
-:class:`~flask_sessionstore.stores.base.Loaded`), so concurrent requests that
-change different keys both keep their change and a destroyed session is
-never written back.  Unlike express-session's MemoryStore, expired sessions
-are reclaimed even when nobody reads them again: every live entry has one
-slot in an expiry heap, and each store call first removes the entries that
-are due (amortised O(log n), no full scans).
+Sessions are kept as JSON text (:mod:`.memory_entry`), so every read is a
+fresh copy and nothing a view does to a returned dict reaches the store.
+Every entry carries a version number that changes with each write; a
+request's save compares it with the version it loaded (carried by the
+request, see :class:`~flask_sessionstore.stores.base.Loaded`), so concurrent
+requests that change different keys both keep their change and a destroyed
+session is never written back.  Unlike express-session's MemoryStore,
+expired sessions are reclaimed even when nobody reads them again: each store
+call first removes the entries that are due (:mod:`.expiry_heap`: amortised
+O(log n), no full scans).
 
 The lock is held only for dictionary and heap updates, never while
 serializing, so a big session does not stall other requests.  It lives in one
@@ -20,50 +20,21 @@ sessions.  Use :class:`~flask_sessionstore.MongoStore` or
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..cookie import Duration, to_seconds
 from ..records import Record, SessionRecord, most_recent_first
 from .base import Loaded, Store, StoredSession, Write, stored_expiry
+from .checks import DEFAULT_MAX_SIZE, check_max_session_size, positive_duration
 from .errors import too_large
+from .expiry_heap import ExpiryHeap
+from .memory_entry import Entry, data_text, decode, dumps, next_version, when
 
 #: How many due expiry slots one store call processes at most.
 RECLAIM_BATCH = 1000
-#: The default ``max_session_size``: MongoDB's document limit, so what works here works there.
-DEFAULT_MAX_SIZE = 16 * 1024 * 1024
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-_versions = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    expiry: float  # POSIX timestamp
-    cookie: str  # the cookie's JSON
-    data: str  # the data's JSON object members, without braces
-    version: int
-    record: Record
-
-
-def _data_text(session: StoredSession) -> str:
-    return _dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
-
-
-def _decode(entry: _Entry) -> StoredSession:
-    text = '{"cookie":' + entry.cookie + ("," + entry.data if entry.data else "") + "}"
-    result: StoredSession = json.loads(text)
-    return result
-
-
-def _when(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 class MemoryStore(Store):
@@ -86,65 +57,20 @@ class MemoryStore(Store):
         touch_after: Duration = None,
         max_session_size: int | None = DEFAULT_MAX_SIZE,
     ) -> None:
-        seconds = to_seconds(ttl, "MemoryStore ttl")
-        if not seconds:
-            raise ValueError(f"MemoryStore ttl must be a positive duration, not {ttl!r}")
-        if max_session_size is not None and (
-            not isinstance(max_session_size, int) or max_session_size <= 0
-        ):
-            raise ValueError(
-                "MemoryStore max_session_size must be a positive number of bytes or None, "
-                f"not {max_session_size!r}"
-            )
+        seconds = positive_duration(ttl, "MemoryStore ttl")
+        check_max_session_size("MemoryStore", max_session_size)
         self.ttl: float = seconds
         self.touch_after = to_seconds(touch_after, "MemoryStore touch_after")
         self.max_session_size = max_session_size
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._owners: dict[str, set[str]] = {}
-        # (due, sid); each sid has one current slot, at or before its expiry
-        self._heap: list[tuple[float, str]] = []
-        self._scheduled: dict[str, float] = {}
-        self._stale_slots = 0
+        self._heap = ExpiryHeap()
 
     def __repr__(self) -> str:
         return f"<MemoryStore: {len(self._entries)} session(s)>"
 
     # -- internals (call with the lock held) --------------------------------
-
-    def _schedule(self, sid: str, due: float) -> None:
-        current = self._scheduled.get(sid)
-        if current is not None:
-            if current <= due:
-                return  # the earlier slot will find the later expiry and move on
-            self._stale_slots += 1
-        self._scheduled[sid] = due
-        heapq.heappush(self._heap, (due, sid))
-
-    def _reclaim(self, now: float, limit: float | None = None) -> None:
-        # At most ``limit`` slots per call, so a mass expiry never stalls one
-        # request; expired entries left for later are already invisible.
-        heap = self._heap
-        if limit is None:
-            limit = RECLAIM_BATCH
-        while heap and heap[0][0] <= now and limit > 0:
-            limit -= 1
-            due, sid = heapq.heappop(heap)
-            if self._scheduled.get(sid) != due:
-                self._stale_slots -= 1
-                continue  # superseded, or its session was removed
-            entry = self._entries.get(sid)
-            if entry is None or entry.expiry <= now:
-                del self._scheduled[sid]  # (its slot is used up, not stale)
-                self._remove(sid)
-            else:
-                self._scheduled[sid] = entry.expiry
-                heapq.heappush(heap, (entry.expiry, sid))
-        if self._stale_slots > 1024 and self._stale_slots > len(heap) // 2:
-            # destroyed sessions left their slots behind: rebuild from the live ones
-            self._heap = [(due, sid) for sid, due in self._scheduled.items()]
-            heapq.heapify(self._heap)
-            self._stale_slots = 0
 
     def _disown(self, sid: str, user: str | None) -> None:
         owned = self._owners.get(user) if user is not None else None
@@ -157,27 +83,26 @@ class MemoryStore(Store):
         entry = self._entries.pop(sid, None)
         if entry is not None:
             self._disown(sid, entry.record.user)
-        if self._scheduled.pop(sid, None) is not None:
-            self._stale_slots += 1  # its heap slot stays until due or a rebuild
+        self._heap.unschedule(sid)
 
-    def _put(self, sid: str, entry: _Entry, now: float) -> None:
+    def _put(self, sid: str, entry: Entry, now: float) -> None:
         old = self._entries.get(sid)
         if old is not None and old.record.user != entry.record.user:
             self._disown(sid, old.record.user)
         self._entries[sid] = entry
         if entry.record.user is not None:
             self._owners.setdefault(entry.record.user, set()).add(sid)
-        self._schedule(sid, entry.expiry)
-        self._reclaim(now)
+        self._heap.schedule(sid, entry.expiry)
+        self._heap.reclaim(now, RECLAIM_BATCH, self._entries, self._remove)
 
-    def _live(self, sid: str, now: float) -> _Entry | None:
+    def _live(self, sid: str, now: float) -> Entry | None:
         entry = self._entries.get(sid)
         if entry is not None and entry.expiry <= now:
             self._remove(sid)
             return None
         return entry
 
-    def _entry(self, sid: str, session: StoredSession, write: Write | None, data: str) -> _Entry:
+    def _entry(self, sid: str, session: StoredSession, write: Write | None, data: str) -> Entry:
         size = len(data.encode("utf-8")) if self.max_session_size is not None else 0
         if self.max_session_size is not None and size > self.max_session_size:
             raise too_large("MemoryStore", sid, session, size, self.max_session_size)
@@ -188,12 +113,12 @@ class MemoryStore(Store):
         else:
             expires = write.expiry(session, now, self.ttl)
             record = write.final_record(session)
-        return _Entry(
-            expires.timestamp(), _dumps(session.get("cookie")), data, next(_versions), record
+        return Entry(
+            expires.timestamp(), dumps(session.get("cookie")), data, next_version(), record
         )
 
-    def _loaded(self, session: StoredSession, entry: _Entry) -> Loaded:
-        return Loaded(session, entry.version, entry.record, _when(entry.expiry))
+    def _loaded(self, session: StoredSession, entry: Entry) -> Loaded:
+        return Loaded(session, entry.version, entry.record, when(entry.expiry))
 
     # -- the Store contract --------------------------------------------------
 
@@ -204,23 +129,23 @@ class MemoryStore(Store):
 
     def set(self, sid: str, session: StoredSession) -> None:
         """Store a JSON copy of ``session`` under ``sid`` (its record, if any, is kept)."""
-        entry = self._entry(sid, session, None, _data_text(session))
+        entry = self._entry(sid, session, None, data_text(session))
         with self._lock:
             old = self._entries.get(sid)
             if old is not None:
-                entry = _Entry(entry.expiry, entry.cookie, entry.data, entry.version, old.record)
+                entry = Entry(entry.expiry, entry.cookie, entry.data, entry.version, old.record)
             self._put(sid, entry, time.time())
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """Replace only the stored cookie of a live session; never creates one."""
-        cookie = _dumps(session.get("cookie"))
+        cookie = dumps(session.get("cookie"))
         expires = stored_expiry(session)
         now = time.time()
         expiry = expires.timestamp() if expires is not None else now + self.ttl
         with self._lock:
             entry = self._live(sid, now)
             if entry is not None:
-                touched = _Entry(expiry, cookie, entry.data, next(_versions), entry.record)
+                touched = Entry(expiry, cookie, entry.data, next_version(), entry.record)
                 self._put(sid, touched, now)
 
     def destroy(self, sid: str) -> None:
@@ -232,15 +157,15 @@ class MemoryStore(Store):
         """Copies of every live session, by ID."""
         now = time.time()
         with self._lock:
-            self._reclaim(now)
+            self._heap.reclaim(now, RECLAIM_BATCH, self._entries, self._remove)
             entries = list(self._entries.items())
-        return {sid: _decode(entry) for sid, entry in entries if entry.expiry > now}
+        return {sid: decode(entry) for sid, entry in entries if entry.expiry > now}
 
     def length(self) -> int:
         """The number of live sessions."""
         now = time.time()
         with self._lock:
-            self._reclaim(now)
+            self._heap.reclaim(now, RECLAIM_BATCH, self._entries, self._remove)
             return sum(1 for entry in self._entries.values() if entry.expiry > now)
 
     def clear(self) -> None:
@@ -249,15 +174,13 @@ class MemoryStore(Store):
             self._entries.clear()
             self._owners.clear()
             self._heap.clear()
-            self._scheduled.clear()
-            self._stale_slots = 0
 
     def prune(self) -> int:
         """Remove expired sessions now; return how many were removed."""
         now = time.time()
         with self._lock:
             before = len(self._entries)
-            self._reclaim(now, limit=float("inf"))
+            self._heap.reclaim(now, float("inf"), self._entries, self._remove)
             return before - len(self._entries)
 
     # -- the session's side ------------------------------------------------------
@@ -266,23 +189,23 @@ class MemoryStore(Store):
         """The live session with its version, record and expiry (a fresh copy), or None."""
         now = time.time()
         with self._lock:
-            self._reclaim(now)
+            self._heap.reclaim(now, RECLAIM_BATCH, self._entries, self._remove)
             entry = self._live(sid, now)
-        return None if entry is None else self._loaded(_decode(entry), entry)
+        return None if entry is None else self._loaded(decode(entry), entry)
 
     def write(self, sid: str, write: Write) -> Loaded | None:
         """Insert a new session, or merge a loaded one's changes (compare-and-set on version)."""
         base = write.base
         if base is None or base.version is None:
             session = write.session
-            entry = self._entry(sid, session, write, _data_text(session))
+            entry = self._entry(sid, session, write, data_text(session))
             with self._lock:
                 self._put(sid, entry, time.time())
             return self._loaded(session, entry)
         current, version = base.session, base.version
         while True:
             session = write.merged_onto(current)
-            entry = self._entry(sid, session, write, _data_text(session))
+            entry = self._entry(sid, session, write, data_text(session))
             with self._lock:
                 now = time.time()
                 live = self._live(sid, now)
@@ -292,7 +215,7 @@ class MemoryStore(Store):
                     self._put(sid, entry, now)
                     return self._loaded(session, entry)
             # another request wrote meanwhile: merge onto its version
-            current, version = _decode(live), live.version
+            current, version = decode(live), live.version
 
     def refresh(self, sid: str, write: Write) -> Loaded | None:
         """New expiry, cookie and record for a session unchanged since ``write.base``."""
@@ -329,7 +252,7 @@ class MemoryStore(Store):
                 if (entry := self._entries[sid]).expiry > now
             ]
         return most_recent_first(
-            [SessionRecord.of(sid, entry.record, _when(entry.expiry)) for sid, entry in found]
+            [SessionRecord.of(sid, entry.record, when(entry.expiry)) for sid, entry in found]
         )
 
     def revoke_user(self, user: str, *, keep: str | None = None) -> int:
@@ -348,4 +271,4 @@ class MemoryStore(Store):
         with self._lock:
             entries = [(sid, e) for sid, e in self._entries.items() if e.expiry > now]
         for sid, entry in entries[:limit]:
-            yield SessionRecord.of(sid, entry.record, _when(entry.expiry))
+            yield SessionRecord.of(sid, entry.record, when(entry.expiry))

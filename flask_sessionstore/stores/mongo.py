@@ -1,19 +1,14 @@
 """``MongoStore``: sessions in MongoDB, document-compatible with connect-mongo 6.
 
 A Node app (express-session + connect-mongo) and a Flask app share one
-collection, one cookie and one login.  The store is split along its seams:
+collection, one cookie and one login.  This module holds the options and
+each operation's entry point; the rest is one module per concept:
 
-* this module: the options and the operations, connect-mongo's (``get``,
-  ``set``, ``touch``, ``destroy``...) and the session's (``load``, ``write``,
-  ``refresh``, ``revoke``, ``sessions_of``, ``revoke_user``, ``records``);
-* :mod:`.mongo_writes`: the constant-size compare-and-set behind ``write``
-  and ``refresh`` (a write sends the new value plus a constant; a logout
-  wins; concurrent changes to different keys are both kept);
-* :mod:`.mongo_format` and :mod:`.mongo_codec`: the document, connect-mongo's
-  schema with the record (``user``, ``createdAt``, ``lastSeenAt``, ``ip``,
-  ``userAgent``) and a ``rev`` token beside it;
-* :mod:`.mongo_connection` and :mod:`.mongo_indexes`: the client, once per
-  process, the TTL and owner indexes, ``timeout`` and the circuit breaker;
+* :mod:`.mongo_writes`: the compare-and-set behind ``write`` and ``refresh``;
+* :mod:`.mongo_queries`: many documents at once (``sessions_of``, ``records``...);
+* :mod:`.mongo_format` and :mod:`.mongo_codec`: the document and its ``session``;
+* :mod:`.mongo_connection`, :mod:`.mongo_errors`, :mod:`.mongo_indexes`: the
+  client, ``timeout``, the breaker, outages, the TTL and owner indexes;
 * :mod:`.mongo_options`: checking the options, hiding the secrets.
 
 A load is one ``find_one``; a write of a loaded session is one
@@ -28,19 +23,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..cookie import Duration, utcnow
-from ..records import SessionRecord, most_recent_first
-from . import mongo_writes
+from ..records import SessionRecord
+from . import mongo_queries, mongo_writes
 from .base import Loaded, Store, StoredSession, Write
-from .mongo_codec import SessionCodec, bson_date
-from .mongo_format import (
-    LOAD_FIELDS,
-    RECORD_FIELDS,
-    DocumentFormat,
-    Version,
-    is_live,
-    listed,
-    live_filter,
-)
+from .mongo_codec import SessionCodec
+from .mongo_format import LOAD_FIELDS, DocumentFormat, is_live
 from .mongo_options import (
     AutoRemove,
     Secrets,
@@ -200,9 +187,6 @@ class MongoStore(Store):
         """With ``auto_remove="native"`` the server's TTL monitor removes expired sessions."""
         return self.auto_remove == "native"
 
-    def _live(self, base: Loaded) -> bool:
-        return base.expires_at is None or base.expires_at > utcnow()
-
     # -- the session's side ----------------------------------------------------
 
     def load(self, sid: str) -> Loaded | None:
@@ -217,21 +201,7 @@ class MongoStore(Store):
         Returns None, writing nothing, when the loaded session is gone.
         """
         check_touch_after(self.name, self.touch_after, write.session)
-        base = write.base
-        if base is None or not isinstance(base.version, Version):
-            value = self._format.encode(sid, write.session)
-            with self._connection.operation() as coll:
-                self._connection.indexes.before_write(coll, inserting=True)
-                return mongo_writes.insert(coll, self._format, sid, write, value)
-        if not self._live(base):
-            return None  # expired since it was read: never revive it
-        session = write.merged_onto(base.session)
-        encoded = (session, self._format.encode(sid, session))
-        with self._connection.operation() as coll:
-            self._connection.indexes.before_write(coll, inserting=False)
-            return mongo_writes.compare_and_set(
-                coll, self._format, sid, write, base.version, encoded, self.timeout / 2
-            )
+        return mongo_writes.save(self._connection, self._format, sid, write, self.timeout / 2)
 
     def refresh(self, sid: str, write: Write) -> Loaded | None:
         """New expiry, stored cookie and record for a session unchanged since it was read.
@@ -239,12 +209,10 @@ class MongoStore(Store):
         None (nothing written) when it was rewritten since (that write
         refreshed it) or is gone; never creates a document.
         """
-        base = write.base
-        if base is None or not isinstance(base.version, Version) or not self._live(base):
+        if not mongo_writes.refreshable(write.base):
             return None
         check_touch_after(self.name, self.touch_after, write.session)
-        with self._connection.operation() as coll:
-            return mongo_writes.refresh(coll, self._format, sid, write, utcnow())
+        return mongo_writes.refresh(self._connection, self._format, sid, write)
 
     def revoke(self, sid: str) -> bool:
         """Remove ``sid`` now (one ``findOneAndDelete``); True if it was live.
@@ -261,26 +229,15 @@ class MongoStore(Store):
 
     def sessions_of(self, user: str) -> list[SessionRecord]:
         """``user``'s live sessions, most recently seen first: one query on the owner index."""
-        query = {"user": user, "expires": {"$gt": bson_date(utcnow())}}
-        with self._connection.operation() as coll:
-            docs = list(coll.find(query, projection=RECORD_FIELDS))
-        return most_recent_first([listed(doc) for doc in docs])
+        return mongo_queries.sessions_of(self._connection, user)
 
     def revoke_user(self, user: str, *, keep: str | None = None) -> int:
         """Remove ``user``'s live sessions but ``keep``: one ``deleteMany`` on the owner index."""
-        query: dict[str, Any] = {"user": user, "expires": {"$gt": bson_date(utcnow())}}
-        if keep is not None:
-            query["_id"] = {"$ne": self._format.id(keep)}
-        with self._connection.operation() as coll:
-            deleted: int = coll.delete_many(query).deleted_count
-        return deleted
+        return mongo_queries.revoke_user(self._connection, self._format, user, keep)
 
     def records(self, limit: int | None = None) -> Iterator[SessionRecord]:
         """Records of live sessions (``flask sessions list``), without their data."""
-        with self._connection.operation() as coll:
-            cursor = coll.find(live_filter(utcnow()), projection=RECORD_FIELDS)
-            docs = list(cursor.limit(limit) if limit else cursor)
-        yield from (listed(doc) for doc in docs)
+        return mongo_queries.records(self._connection, limit)
 
     # -- the express contract ---------------------------------------------------
 
@@ -301,10 +258,7 @@ class MongoStore(Store):
     def set(self, sid: str, session: StoredSession) -> None:
         """connect-mongo's ``set``: one ``update_one`` upsert; the record is left as it was."""
         check_touch_after(self.name, self.touch_after, session)
-        value = self._format.encode(sid, session)
-        with self._connection.operation() as coll:
-            self._connection.indexes.before_write(coll, inserting=True)
-            mongo_writes.replace(coll, self._format, sid, session, value)
+        mongo_writes.replace(self._connection, self._format, sid, session)
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """connect-mongo's ``touch``, fixed: refresh ``expires`` *and* the stored cookie.
@@ -315,8 +269,7 @@ class MongoStore(Store):
         one is not an error (connect-mongo#459).
         """
         check_touch_after(self.name, self.touch_after, session)
-        with self._connection.operation() as coll:
-            mongo_writes.touch(coll, self._format, sid, session.get("cookie"))
+        mongo_writes.touch(self._connection, self._format, sid, session.get("cookie"))
 
     def destroy(self, sid: str) -> None:
         """connect-mongo's ``destroy``: one ``delete_one``; a missing session is fine."""
@@ -325,18 +278,11 @@ class MongoStore(Store):
 
     def all(self) -> dict[str, StoredSession]:
         """Every live, readable session by ``_id`` (connect-mongo's ``all`` returns a list)."""
-        with self._connection.operation() as coll:
-            docs = list(coll.find(live_filter(utcnow()), projection={"session": 1}))
-        decoded = (
-            (doc["_id"], self._format.decode(str(doc["_id"]), doc.get("session"))) for doc in docs
-        )
-        return {sid: session for sid, session in decoded if session is not None}
+        return mongo_queries.all_sessions(self._connection, self._format)
 
     def length(self) -> int:
         """The number of live sessions (connect-mongo's ``length`` also counts expired ones)."""
-        with self._connection.operation() as coll:
-            count: int = coll.count_documents(live_filter(utcnow()))
-        return count
+        return mongo_queries.count_live(self._connection)
 
     def clear(self) -> None:
         """connect-mongo's ``clear``: ``delete_many({})``, keeping the indexes."""
@@ -350,9 +296,7 @@ class MongoStore(Store):
         return self._delete_expired()
 
     def _delete_expired(self) -> int:
-        with self._connection.operation() as coll:
-            deleted: int = coll.delete_many({"expires": {"$lt": bson_date(utcnow())}}).deleted_count
-        return deleted
+        return mongo_queries.delete_expired(self._connection)
 
     def close(self) -> None:
         """Stop the ``"interval"`` sweeper and close the client the store created

@@ -16,7 +16,8 @@ the server is known to be down, ``pymongo.timeout`` (CSOT) bounds it by the
 store's ``timeout`` whoever made the client, the driver's connection and
 timeout errors become :class:`~flask_sessionstore.StoreUnavailableError`,
 and the driver's own frames are cut from the traceback (their local
-variables include the credentials, which error trackers would show).
+variables include the credentials, which error trackers would show): the
+rules for both are in :mod:`.mongo_errors`.
 """
 
 from __future__ import annotations
@@ -27,86 +28,27 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import pymongo
 from pymongo import IndexModel, ReadPreference
-from pymongo.errors import (
-    ConfigurationError,
-    ConnectionFailure,
-    ExecutionTimeout,
-    PyMongoError,
-    WTimeoutError,
-)
+from pymongo.errors import ConfigurationError, PyMongoError
 from pymongo.mongo_client import MongoClient as _MongoClient  # (for isinstance)
 from pymongo.write_concern import WriteConcern
 
 from .breaker import Breaker
+from .mongo_errors import OUTAGES, DriverTimeout, describe, hide_driver_frames
 from .mongo_indexes import Indexes
 from .mongo_options import HiddenURL
 
 logger = logging.getLogger("flask_sessionstore")
 
-_DRIVER_MODULES = ("pymongo", "bson", "dns", "gridfs")
 #: pymongo waits for the topology in steps of 0.5 s while it selects a server
 #: and does not cut the last step at the deadline (``_select_servers_loop``),
 #: so a call can end up to 0.5 s after its ``pymongo.timeout``.  Half of that
 #: is kept inside ``timeout``: a call takes from ``timeout - 0.25`` (a hung
 #: server) to ``timeout + 0.25`` seconds (one that went away mid-call).
 SELECTION_SLACK = 0.25
-
-
-class DriverTimeout(Exception):
-    """The server could not be reached in time, though the driver did not say ConnectionFailure.
-
-    Raised (chained) for a driver error whose ``.timeout`` is True, and for
-    a failed DNS lookup while building a ``mongodb+srv://`` client.
-    """
-
-
-#: Driver errors that mean "the server did not answer in time", not "it said no".
-OUTAGES: tuple[type[BaseException], ...] = (
-    ConnectionFailure,  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, ...
-    ExecutionTimeout,
-    WTimeoutError,
-    DriverTimeout,
-)
-
-
-def describe(exc: BaseException) -> str:
-    """A driver error in one short line (never more than the host; no topology dump)."""
-    text = str(exc).split(", Timeout: ")[0].split(", Topology Description: ")[0]
-    text = text if len(text) <= 200 else text[:200] + "..."
-    return f"{type(exc).__name__}: {text}"
-
-
-def hide_driver_frames(exc: BaseException) -> None:
-    """Cut the driver's frames from ``exc`` and every exception chained to it.
-
-    pymongo's frames hold the credentials (``MongoCredential``, the parsed
-    URI) in local variables, and error trackers render frame locals.
-    """
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        tb = current.__traceback__
-        if tb is not None and _in_driver(tb):
-            current.__traceback__ = None
-        elif tb is not None:
-            while tb.tb_next is not None and not _in_driver(tb.tb_next):
-                tb = tb.tb_next
-            tb.tb_next = None
-        pending += [current.__cause__, current.__context__]
-
-
-def _in_driver(tb: TracebackType) -> bool:
-    module = str(tb.tb_frame.f_globals.get("__name__", ""))
-    return module.partition(".")[0] in _DRIVER_MODULES
 
 
 @dataclass(frozen=True)

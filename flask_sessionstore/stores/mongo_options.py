@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from ..cookie import Duration, to_seconds
 from .base import StoredSession
+from .checks import positive_duration
 
 if TYPE_CHECKING:
     from ..crypto import SessionCipher
@@ -109,10 +110,10 @@ def check_durations(
 ) -> Durations:
     """Positive ``ttl``, interval and ``timeout``; a ``touch_after`` shorter than ``ttl``."""
     result = Durations(
-        positive(ttl, "ttl"),
-        positive(auto_remove_interval, "auto_remove_interval"),
+        positive_duration(ttl, "MongoStore ttl"),
+        positive_duration(auto_remove_interval, "MongoStore auto_remove_interval"),
         to_seconds(touch_after, "MongoStore touch_after"),
-        None if timeout is None else positive(timeout, "timeout"),
+        None if timeout is None else positive_duration(timeout, "MongoStore timeout"),
     )
     if result.touch_after and result.touch_after >= result.ttl:
         raise ValueError(
@@ -120,14 +121,6 @@ def check_durations(
             f"ttl ({result.ttl:g} s), the lifetime of browser-session cookies"
         )
     return result
-
-
-def positive(value: Duration, option: str) -> float:
-    """A duration option that must be more than zero, in seconds."""
-    seconds = to_seconds(value, f"MongoStore {option}")
-    if not seconds:
-        raise ValueError(f"MongoStore {option} must be a positive duration, not {value!r}")
-    return seconds
 
 
 def check_sources(client: Any, secrets: Secrets, collection: Any, db_name: Any, name: str) -> None:

@@ -22,7 +22,8 @@ A refresh (touch) is the same compare-and-set with the new cookie and
 ``expires``; on a miss it is simply skipped (the write that moved the
 version refreshed the session) and it never creates a document.  A new
 session (no load) is an upsert.  connect-mongo's own ``set`` and
-``touch`` (the express contract) are here too.  These functions run inside one
+``touch`` (the express contract) are here too.  Each of :func:`save`,
+:func:`refresh`, :func:`replace` and :func:`touch` is one store call: one
 :meth:`~.mongo_connection.MongoConnection.operation`, so the whole write,
 retries included, is bounded by the store's ``timeout``.
 """
@@ -31,14 +32,49 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cookie import utcnow
 from .base import Loaded, StoredSession, Write
 from .errors import StoreUnavailableError
 from .mongo_codec import aware, bson_date
 from .mongo_format import LOAD_FIELDS, DocumentFormat, Version, is_live, record_fields, version_of
+
+if TYPE_CHECKING:
+    from .mongo_connection import MongoConnection
+
+
+def save(
+    connection: MongoConnection, fmt: DocumentFormat, sid: str, write: Write, patience: float
+) -> Loaded | None:
+    """A request's save: an upsert of a new session, else a compare-and-set (merging).
+
+    None, writing nothing, when the loaded session has expired or is gone.
+    The indexes are checked first when they are due (:mod:`.mongo_indexes`).
+    """
+    base = write.base
+    if base is None or not isinstance(base.version, Version):
+        value = fmt.encode(sid, write.session)
+        with connection.operation() as coll:
+            connection.indexes.before_write(coll, inserting=True)
+            return insert(coll, fmt, sid, write, value)
+    if not _unexpired(base):
+        return None  # expired since it was read: never revive it
+    session = write.merged_onto(base.session)
+    encoded = (session, fmt.encode(sid, session))
+    with connection.operation() as coll:
+        connection.indexes.before_write(coll, inserting=False)
+        return compare_and_set(coll, fmt, sid, write, base.version, encoded, patience)
+
+
+def _unexpired(base: Loaded) -> bool:
+    """Whether a loaded session is still live by the expiry its load read."""
+    return base.expires_at is None or base.expires_at > utcnow()
+
+
+def refreshable(base: Loaded | None) -> bool:
+    """Whether :func:`refresh` applies: a load by this store, not expired since."""
+    return base is not None and isinstance(base.version, Version) and _unexpired(base)
 
 
 def insert(coll: Any, fmt: DocumentFormat, sid: str, write: Write, value: Any) -> Loaded:
@@ -95,38 +131,48 @@ def compare_and_set(
         version = version_of(doc)
 
 
-def refresh(coll: Any, fmt: DocumentFormat, sid: str, write: Write, now: datetime) -> Loaded | None:
+def refresh(
+    connection: MongoConnection, fmt: DocumentFormat, sid: str, write: Write
+) -> Loaded | None:
     """New cookie, ``expires`` and record if the document is still the loaded version."""
     base = write.base
     assert base is not None
     assert isinstance(base.version, Version)
-    session = write.merged_onto(base.session)
-    record = write.final_record(session)
-    expires = bson_date(write.expiry(session, now, fmt.ttl))
-    update = fmt.refresh_update(sid, session, expires, record, now)
-    if not coll.update_one(base.version.query(fmt.id(sid)), update).matched_count:
-        return None  # rewritten since it was read (which refreshed it), or gone
-    return Loaded(session, Version(update["$set"]["rev"], expires), record, aware(expires))
+    with connection.operation() as coll:
+        now = utcnow()
+        session = write.merged_onto(base.session)
+        record = write.final_record(session)
+        expires = bson_date(write.expiry(session, now, fmt.ttl))
+        update = fmt.refresh_update(sid, session, expires, record, now)
+        if not coll.update_one(base.version.query(fmt.id(sid)), update).matched_count:
+            return None  # rewritten since it was read (which refreshed it), or gone
+        return Loaded(session, Version(update["$set"]["rev"], expires), record, aware(expires))
 
 
-def replace(coll: Any, fmt: DocumentFormat, sid: str, session: StoredSession, value: Any) -> None:
+def replace(
+    connection: MongoConnection, fmt: DocumentFormat, sid: str, session: StoredSession
+) -> None:
     """connect-mongo's ``set``: upsert the value; the record is left as it was."""
-    now = utcnow()
-    update = fmt.update({"session": value, "expires": fmt.express_expiry(session, now)}, now)
-    if fmt.timestamps:
-        update["$setOnInsert"] = {"createdAt": bson_date(now)}
-    coll.update_one({"_id": fmt.id(sid)}, update, upsert=True)
+    value = fmt.encode(sid, session)
+    with connection.operation() as coll:
+        connection.indexes.before_write(coll, inserting=True)
+        now = utcnow()
+        update = fmt.update({"session": value, "expires": fmt.express_expiry(session, now)}, now)
+        if fmt.timestamps:
+            update["$setOnInsert"] = {"createdAt": bson_date(now)}
+        coll.update_one({"_id": fmt.id(sid)}, update, upsert=True)
 
 
-def touch(coll: Any, fmt: DocumentFormat, sid: str, cookie: Any) -> None:
+def touch(connection: MongoConnection, fmt: DocumentFormat, sid: str, cookie: Any) -> None:
     """connect-mongo's ``touch`` with the stored cookie kept in step (one read, one write)."""
-    now, tid = utcnow(), fmt.id(sid)
-    doc = coll.find_one({"_id": tid}, projection={**LOAD_FIELDS, "lastModified": 1})
-    if doc is None or not is_live(doc, now) or fmt.throttled(doc, now):
-        return
-    stored = fmt.decode(sid, doc.get("session"))
-    if stored is None:
-        return
-    stored["cookie"] = cookie
-    update = fmt.refresh_update(sid, stored, fmt.express_expiry(stored, now), None, now)
-    coll.update_one(version_of(doc).query(tid), update)  # (a newer write wins)
+    with connection.operation() as coll:
+        now, tid = utcnow(), fmt.id(sid)
+        doc = coll.find_one({"_id": tid}, projection={**LOAD_FIELDS, "lastModified": 1})
+        if doc is None or not is_live(doc, now) or fmt.throttled(doc, now):
+            return
+        stored = fmt.decode(sid, doc.get("session"))
+        if stored is None:
+            return
+        stored["cookie"] = cookie
+        update = fmt.refresh_update(sid, stored, fmt.express_expiry(stored, now), None, now)
+        coll.update_one(version_of(doc).query(tid), update)  # (a newer write wins)

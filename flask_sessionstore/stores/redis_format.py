@@ -2,6 +2,33 @@
 
 Pure functions (no I/O), so the rules can be read and tested in one place.
 
+**connect-redis's rules**, from its
+``node_modules/connect-redis/dist/connect-redis.cjs`` (9.0.0; 10.0.0 has the
+same store code), and how RedisStore keeps them:
+
+* **Key** ``prefix + sid`` (lines 28, 38, 56, 66), default prefix ``"sess:"``
+  (line 19): :meth:`Keys.session`.
+* **Value** ``JSON.stringify(sess)`` (lines 21, 42): no spaces, non-ASCII
+  kept, key order kept.  Here: ``json`` with ``separators=(",", ":")``,
+  ``ensure_ascii=False`` (:func:`encode`); a Python float is written as
+  Python writes it, which JavaScript reads back as the same number.
+* **TTL** (``getTTL``, lines 123-135): the cookie's ``expires`` minus now, in
+  whole seconds rounded up, else ``ttl`` (default 86400, line 22).
+  ``set`` writes ``SET key value EX ttl`` (lines 41-47), or without expiry
+  when ``disableTTL``; a TTL that is not positive **deletes** the session
+  instead (line 50).  Here the same number of seconds, counted from the
+  app's clock, becomes an absolute expiry (``SET ... PXAT``), capped by the
+  idle and absolute timeouts (never later than the cap): :func:`expire_at`.
+* **touch** is ``EXPIRE key ttl`` only (line 59): the value, and so its
+  ``cookie.expires``, is not rewritten and goes stale; ``disableTouch`` and
+  ``disableTTL`` turn it off (line 57).  A session is therefore judged live
+  by its key's expiry, never by that field; a load hands back
+  ``cookie.expires`` set to the key's expiry when a touch has moved it on
+  (:func:`renew_cookie`).
+* **destroy** ``DEL key`` (line 68); **clear**, **length**, **ids** and
+  **all** walk ``SCAN MATCH prefix* COUNT scanCount`` (lines 136-162,
+  default ``scanCount`` 100), never ``KEYS``; ``all`` reads with ``MGET``.
+
 **Keys**, for the default ``prefix="sess:"``:
 
 =========================  ===========  =====================================
@@ -66,6 +93,10 @@ class Keys:
             # this key, since the meta prefix has no braces.
             return self.meta + "rec:" + key
         return self.meta + "rec:{" + key + "}"
+
+    def script_keys(self, sid: str) -> list[str]:
+        """A session script's ``KEYS``: the session key and its record hash."""
+        return [self.session(sid), self.record(sid)]
 
     def owner(self, user: str) -> str:
         """The sorted set of ``user``'s sessions (owners match exactly: any str)."""
@@ -168,6 +199,13 @@ def expire_at(
     if cap is not None:
         at = min(at, to_ms(cap))
     return at
+
+
+def key_expiry(
+    session: StoredSession, now: datetime, ttl: float, cap: datetime | None = None
+) -> int:
+    """:func:`expire_at` for a stored session: from its cookie's expiry, else ``ttl``."""
+    return expire_at(stored_expiry(session), now, ttl, cap)
 
 
 # -- the record hash ----------------------------------------------------------------
