@@ -212,6 +212,23 @@ def ratio(res: dict, scenario: str, a: str, b: str) -> float | None:
     return statistics.median(x / y for x, y in zip(by[a], by[b], strict=True))
 
 
+def corrected_ratio(res: dict, scenario: str, key: str, code: str = "before") -> float | None:
+    """after/before of ``key``, divided by after/before of "no session", median over rounds.
+
+    The two codes run in different worker processes, which differ by a few
+    per cent even with no session at all (heap size, memory layout): dividing
+    by the no-session ratio of the same round leaves the session layer's part.
+    """
+    by = res["samples"][scenario]
+    other, base, other_base = unit_id(code, key), "none", unit_id(code, "none")
+    if any(u not in by for u in (key, other, base, other_base)):
+        return None
+    return statistics.median(
+        (a / b) / (c / d)
+        for a, b, c, d in zip(by[key], by[other], by[base], by[other_base], strict=True)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", required=True, help="comma-separated setup keys")

@@ -284,7 +284,11 @@ def markdown(results: dict) -> str:
             "blocks of every (code, setup) in a new random order each round. µs/req is the "
             "median over rounds; after/before is the median of the per-round ratios; overhead "
             "is the median per-round difference from 'no session' in the same worker. "
-            "MongoStore runs on mongomock here.",
+            "The two workers differ by a few per cent even with no session (they hold "
+            f"{len(inproc['plan']['after'])} and {len(inproc['plan'].get('before', []))} apps), "
+            "so the corrected "
+            "column divides each round's after/before by that round's no-session after/before; "
+            "the verdicts use it. MongoStore runs on mongomock here.",
             "",
             t.before_after_inprocess(inproc),
             "",

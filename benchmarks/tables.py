@@ -6,7 +6,7 @@ import statistics
 from typing import Any
 
 from .apps import BY_KEY, peer_of
-from .inprocess import SCENARIOS, ratio
+from .inprocess import SCENARIOS, corrected_ratio, ratio
 from .roundtrips import SCENARIOS as RT_SCENARIOS
 
 #: connect-mongo 6's round trips per request, from shared/spec/express-session.md
@@ -64,6 +64,7 @@ def before_after_inprocess(res: dict) -> str:
             continue
         for scenario, (name, _) in SCENARIOS.items():
             r = ratio(res, scenario, key, before)
+            c = corrected_ratio(res, scenario, key) if key != "none" else None
             rows.append(
                 [
                     BY_KEY[key].label,
@@ -71,12 +72,13 @@ def before_after_inprocess(res: dict) -> str:
                     fmt(res["median"][scenario][before], 1),
                     fmt(res["median"][scenario][key], 1),
                     "n/a" if r is None else f"{r:.2f}",
+                    "—" if c is None else f"{c:.2f}",
                     fmt(res["overhead"][scenario][before], 1),
                     fmt(res["overhead"][scenario][key], 1),
                 ]
             )
     header = ["setup", "scenario", "before µs/req", "after µs/req", "after / before"]
-    header += ["before overhead µs", "after overhead µs"]
+    header += ["after / before, no-session corrected", "before overhead µs", "after overhead µs"]
     return table(header, rows)
 
 
