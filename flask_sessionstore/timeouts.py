@@ -29,6 +29,11 @@ class Timeouts:
     idle: float | None = None
     absolute: float | None = None
 
+    @property
+    def enabled(self) -> bool:
+        """Whether either timeout is set."""
+        return self.idle is not None or self.absolute is not None
+
     def is_over(self, record: Record, now: datetime) -> bool:
         """Whether a session with ``record`` has ended by ``now``.
 
