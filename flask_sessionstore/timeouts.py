@@ -47,6 +47,8 @@ class Timeouts:
         self, created_at: datetime | None, last_seen_at: datetime | None
     ) -> datetime | None:
         """The earliest moment either timeout ends the session, or None."""
+        if self.idle is None and self.absolute is None:
+            return None
         ends = []
         if self.idle is not None and last_seen_at is not None:
             ends.append(last_seen_at + timedelta(seconds=self.idle))
