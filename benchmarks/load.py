@@ -1,4 +1,7 @@
-"""Bounded load test: gunicorn (1 worker, gthread, 4 threads) and wrk on 127.0.0.1.
+"""Bounded load test: gunicorn (1 worker: gthread with 4 threads, or gevent) and wrk on 127.0.0.1.
+
+Each run names a setup, the code it runs ("after" or "before", see
+:mod:`benchmarks.codebase`) and gunicorn's worker class.
 
 Every wrk connection runs in its own wrk thread and keeps its own session:
 it sends ``GET /write`` (returning visitor modifying: the counter goes up by
@@ -23,11 +26,14 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .inprocess import unit_id
 from .servers import WORK, gunicorn
 
 CONNECTIONS = 4
+THREADS = 4
 
 LUA = r"""
 cookie = nil
@@ -211,15 +217,39 @@ def _python_load(url: str, seconds: float) -> dict:
     }
 
 
-def _one(key: str, mongo_uri: str | None, seconds: float, warmup: float, generate) -> dict:  # type: ignore[no-untyped-def]
-    env = {"BENCH_SETUP": key, "BENCH_MONGO_URI": mongo_uri or ""}
-    with gunicorn(env) as url:
+@dataclass(frozen=True)
+class LoadRun:
+    """One setup under gunicorn: which app, on which code, with which worker class."""
+
+    key: str
+    code: str = "after"
+    worker: str = "gthread"
+
+    @property
+    def id(self) -> str:
+        return f"{unit_id(self.code, self.key)}|{self.worker}"
+
+
+def _one(
+    run: LoadRun,
+    mongo_uri: str | None,
+    redis_url: str | None,
+    seconds: float,
+    warmup: float,
+    generate,  # type: ignore[no-untyped-def]
+) -> dict:
+    env = {
+        "BENCH_SETUP": run.key,
+        "BENCH_MONGO_URI": mongo_uri or "",
+        "BENCH_REDIS_URL": redis_url or "",
+    }
+    with gunicorn(env, worker=run.worker, code=run.code) as url:
         if warmup:
             generate(url, warmup)
         result: dict = generate(url, seconds)
         lost = extra = unchecked = 0
         for state in result["sessions"]:
-            if key == "none":
+            if run.key == "none":
                 continue
             if not state["cookie"]:
                 unchecked += state["responses"]
@@ -233,14 +263,15 @@ def _one(key: str, mongo_uri: str | None, seconds: float, warmup: float, generat
 
 
 def run(
-    setups: list[str],
+    runs: list[LoadRun],
     mongo_uri: str | None,
+    redis_url: str | None,
     seconds: float,
     warmup: float,
     passes: int,
     log: Callable[[str], None],
 ) -> dict:
-    """``passes`` rounds over the setups (in reverse order every other round)."""
+    """``passes`` rounds over ``runs`` (in reverse order every other round)."""
     wrk = ensure_wrk(log)
     tool = "wrk" if wrk else "python"
     if not wrk:
@@ -249,36 +280,42 @@ def run(
     def generate(url: str, duration: float) -> dict:
         return _wrk(wrk, url, duration) if wrk else _python_load(url, duration)
 
-    runs: dict[str, list[dict]] = {key: [] for key in setups}
+    done: dict[str, list[dict]] = {r.id: [] for r in runs}
     for number in range(passes):
-        order = setups if number % 2 == 0 else setups[::-1]
-        for key in order:
-            result = _one(key, mongo_uri, seconds, warmup, generate)
-            runs[key].append(result)
+        order = runs if number % 2 == 0 else runs[::-1]
+        for entry in order:
+            result = _one(entry, mongo_uri, redis_url, seconds, warmup, generate)
+            done[entry.id].append(result)
             log(
-                f"  {key:15s} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+                f"  {entry.id:32s} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
                 f"p99 {result['p99_ms']:6.2f} ms  errors {result['socket_errors']}"
                 f"+{result['non_2xx']}  lost {result['lost']}"
             )
     results = {}
-    for key, done in runs.items():
-        results[key] = {
-            "rps": statistics.median(r["rps"] for r in done),
-            "rps_runs": [r["rps"] for r in done],
-            "p50_ms": statistics.median(r["p50_ms"] for r in done),
-            "p99_ms": statistics.median(r["p99_ms"] for r in done),
-            "requests": sum(r["requests"] for r in done),
+    for entry in runs:
+        measured = done[entry.id]
+        results[entry.id] = {
+            "key": entry.key,
+            "code": entry.code,
+            "worker": entry.worker,
+            "rps": statistics.median(r["rps"] for r in measured),
+            "rps_runs": [r["rps"] for r in measured],
+            "p50_ms": statistics.median(r["p50_ms"] for r in measured),
+            "p99_ms": statistics.median(r["p99_ms"] for r in measured),
+            "requests": sum(r["requests"] for r in measured),
             **{
-                k: sum(r[k] for r in done)
+                k: sum(r[k] for r in measured)
                 for k in ("socket_errors", "non_2xx", "lost", "extra", "unchecked")
             },
         }
-        results[key]["ok"] = all(
-            results[key][k] == 0 for k in ("socket_errors", "non_2xx", "lost", "extra", "unchecked")
+        results[entry.id]["ok"] = all(
+            results[entry.id][k] == 0
+            for k in ("socket_errors", "non_2xx", "lost", "extra", "unchecked")
         )
     return {
         "tool": tool,
         "connections": CONNECTIONS,
+        "threads": THREADS,
         "seconds": seconds,
         "warmup": warmup,
         "passes": passes,

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import cProfile
 import functools
+import importlib
 import io
+import json
 import pstats
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +28,8 @@ HERE = Path(__file__).resolve().parent
 PACKAGE = "flask_sessionstore"
 
 
-def _client():  # type: ignore[no-untyped-def]
-    app = build_app("ours-memory")
+def _client(setup: str = "ours-memory"):  # type: ignore[no-untyped-def]
+    app = build_app(setup)
     client = app.test_client()
     client.get("/login")
     for _ in range(300):
@@ -34,31 +37,51 @@ def _client():  # type: ignore[no-untyped-def]
     return client
 
 
-def _steps() -> list[tuple[Any, str, str]]:
-    """(owner, attribute, label) of the steps the wall-clock breakdown times."""
-    from flask_sessionstore import interface
-    from flask_sessionstore import session as session_module
-    from flask_sessionstore.cookie import Cookie
-    from flask_sessionstore.stores.memory import MemoryStore
+#: (module, class or None, attribute, label) of the steps the breakdown times.  Names
+#: of both codes are listed: v1's ``ServerSession._inflate``, ``MemoryStore.get``,
+#: ``merge`` and ``touch``; v2's ``SessionState``, ``Tagger``, ``MemoryStore.load``,
+#: ``write`` and ``refresh``.  Those a code lacks are skipped.
+STEPS = [
+    ("interface", "ServerSessionInterface", "open_session", "interface.open_session"),
+    ("session", "ServerSession", "_load", "  session load (on first use)"),
+    ("state", "SessionState", "_load", "  session load (on first use)"),
+    ("stores.memory", "MemoryStore", "get", "    MemoryStore.get / load"),
+    ("stores.memory", "MemoryStore", "load", "    MemoryStore.get / load"),
+    ("session", "ServerSession", "_inflate", "    inflate / adopt"),
+    ("state", "SessionState", "_adopt", "    inflate / adopt"),
+    ("session", None, "load_data", "      untagging"),
+    ("serialization", "Tagger", "load", "      untagging"),
+    ("cookie", "Cookie", "from_dict", "      Cookie.from_dict"),
+    ("interface", "ServerSessionInterface", "save_session", "interface.save_session"),
+    ("state", "SessionState", "outcome", "  session.outcome (v2)"),
+    ("interface", None, "dump_data", "  tagging"),
+    ("serialization", "Tagger", "dump", "  tagging"),
+    ("interface", None, "stored_form", "  stored_form"),
+    ("state", None, "stored_form", "  stored_form"),
+    ("cookie", "Cookie", "touch", "  Cookie.touch"),
+    ("state", "SessionState", "write", "  session.write (v2)"),
+    ("state", "SessionState", "refresh", "  session.refresh (v2)"),
+    ("stores.memory", "MemoryStore", "merge", "  MemoryStore.merge / write"),
+    ("stores.memory", "MemoryStore", "write", "  MemoryStore.merge / write"),
+    ("stores.memory", "MemoryStore", "set", "  MemoryStore.set"),
+    ("stores.memory", "MemoryStore", "touch", "  MemoryStore.touch / refresh"),
+    ("stores.memory", "MemoryStore", "refresh", "  MemoryStore.touch / refresh"),
+    ("interface", None, "vary_on_cookie", "  vary_on_cookie"),
+]
 
-    iface = interface.ServerSessionInterface
-    server_session = session_module.ServerSession
-    candidates = [
-        (iface, "open_session", "interface.open_session"),
-        (server_session, "_load", "  session._load (on first use)"),
-        (MemoryStore, "get", "    MemoryStore.get"),
-        (server_session, "_inflate", "    session._inflate"),
-        (session_module, "load_data", "      serialization.load_data"),
-        (Cookie, "from_dict", "      Cookie.from_dict"),
-        (iface, "save_session", "interface.save_session"),
-        (interface, "dump_data", "  serialization.dump_data"),
-        (interface, "stored_form", "  session.stored_form"),
-        (Cookie, "touch", "  Cookie.touch"),
-        (MemoryStore, "merge", "  MemoryStore.merge"),
-        (MemoryStore, "set", "  MemoryStore.set"),
-        (MemoryStore, "touch", "  MemoryStore.touch"),
-    ]
-    return [(owner, name, label) for owner, name, label in candidates if hasattr(owner, name)]
+
+def _steps() -> list[tuple[Any, str, str]]:
+    """(owner, attribute, label) of the steps of :data:`STEPS` this code has."""
+    found = []
+    for module_name, class_name, attribute, label in STEPS:
+        try:
+            module = importlib.import_module(f"{PACKAGE}.{module_name}")
+        except ImportError:
+            continue
+        owner = getattr(module, class_name, None) if class_name else module
+        if owner is not None and attribute in vars(owner):
+            found.append((owner, attribute, label))
+    return found
 
 
 def breakdown(n: int) -> dict[str, dict[str, float]]:
@@ -72,17 +95,18 @@ def breakdown(n: int) -> dict[str, dict[str, float]]:
             func = (
                 original.__func__ if isinstance(original, (classmethod, staticmethod)) else original
             )
-            spent[label] = 0.0
+            spent.setdefault(label, 0.0)
 
             def timed(
                 *args: Any,
                 _f: Callable[..., Any] = func,
                 _l: str = label,
                 _spent: dict[str, float] = spent,
+                **kwargs: Any,
             ) -> Any:
                 start = time.perf_counter()
                 try:
-                    return _f(*args)
+                    return _f(*args, **kwargs)
                 finally:
                     _spent[_l] += time.perf_counter() - start
 
@@ -101,12 +125,44 @@ def breakdown(n: int) -> dict[str, dict[str, float]]:
             for _ in range(n):
                 client.get(path)
             whole = time.perf_counter() - start
+            status = client.get(path).status_code
+            if status != 200:
+                raise RuntimeError(f"GET {path} answered {status} while profiling")
         finally:
             for owner, name, original in originals:
                 setattr(owner, name, original)
         results[scenario] = {"whole request": whole / n * 1e6}
         results[scenario].update({k: v / n * 1e6 for k, v in spent.items()})
     return results
+
+
+#: Where self time is billed in :func:`by_package` (first match of the file path).
+PACKAGES = [
+    ("flask_sessionstore", f"/{PACKAGE}/"),
+    ("mongomock", "/mongomock/"),
+    ("bson / pymongo", "/bson/"),
+    ("bson / pymongo", "/pymongo/"),
+    ("flask / werkzeug", "/flask/"),
+    ("flask / werkzeug", "/werkzeug/"),
+    ("json", "/json/"),
+]
+
+
+def by_package(setup: str, path: str, n: int) -> dict[str, float]:
+    """cProfile's self time per request of ``setup`` on ``path``, summed by package."""
+    client = _client(setup)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        client.get(path)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    spent: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        name = next((label for label, part in PACKAGES if part in filename), "other")
+        spent[name] = spent.get(name, 0.0) + tottime / n * 1e6
+    spent["whole request"] = sum(spent.values())
+    return spent
 
 
 def run(n: int, path: Path = HERE / "profile.txt") -> dict:
@@ -166,10 +222,29 @@ def run(n: int, path: Path = HERE / "profile.txt") -> dict:
     out.write("\n== pyinstrument call tree (whole request) ==\n\n")
     out.write(tree)
     path.write_text(out.getvalue())
+    packages = {
+        f"{setup} {scenario}": by_package(setup, url, max(n // 3, 100))
+        for setup in ("ours-memory", "ours-mongo")
+        for scenario, url in (("modifying", "/write"), ("reading", "/read"))
+    }
     return {
         "n": n,
+        "packages": packages,
         "request_us_under_cprofile": total,
         "ours": ours[:15],
         "steps": steps,
         "file": path.name,
     }
+
+
+def main() -> None:
+    """``python -m benchmarks.profile N PATH``: run in a child (either code), print JSON."""
+    from .codebase import loaded_code
+
+    result = run(int(sys.argv[1]), Path(sys.argv[2]))
+    result["code"] = loaded_code()
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,15 +10,15 @@ session (each thread its own key, so every write must survive), and with a
 single thread (no contention).  Reported per write: commands sent (counted on
 the connection), round trips, retries, and latency (median, p99).
 
-Never part of ``make test``; the figures of a run are in docs/redis.rst.
+Never part of ``make test``; ``make bench`` runs it (``--json``) and puts its
+table in ``RESULTS.md``; the figures of an earlier run are in docs/redis.rst.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
+import json
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -31,8 +31,6 @@ from flask_sessionstore import Cookie, RedisStore
 from flask_sessionstore.records import Record
 from flask_sessionstore.stores.base import Loaded, Write, stored_expiry
 from flask_sessionstore.stores.redis_format import expire_at, record_fields
-
-from .servers import free_port, wait_for_port
 
 THREADS = 8
 WRITES = 200
@@ -146,40 +144,55 @@ def _now() -> Any:
     return utcnow()
 
 
-def main() -> None:
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def measure(url: str | None = None) -> list[dict]:
+    """Both variants, 1 and :data:`THREADS` threads, on ``url`` or a redis-server of our own."""
+    if url is None:
+        from .servers import redis_server
+
+        with redis_server() as own:
+            return measure(own)
+    pool = redis.ConnectionPool.from_url(url, connection_class=Counting, max_connections=64)
+    client = redis.Redis(connection_pool=pool)
+    rows = []
     try:
-        wait_for_port(port, process, 10)
-        pool = redis.ConnectionPool(port=port, connection_class=Counting, max_connections=64)
-        client = redis.Redis(connection_pool=pool)
-        print(f"{'variant':<12} {'threads':>7} {'cmds/write':>10} {'trips/write':>11} "
-              f"{'retries':>8} {'median ms':>9} {'p99 ms':>7} {'lost':>5}")  # fmt: skip
         for threads in (1, THREADS):
             for store in (RedisStore(client, prefix="lua:"), WatchStore(client, prefix="watch:")):
                 WatchStore.retries = 0
                 result, commands, trips = run(store, threads)
                 writes = threads * WRITES
-                # each cycle is a load (1 command, 1 trip) and a write
-                per_write = (commands - writes) / writes
-                trips_per_write = (trips - writes) / writes
                 lat = sorted(result.latencies)
-                median, p99 = statistics.median(lat) * 1000, lat[int(len(lat) * 0.99)] * 1000
-                print(
-                    f"{'Lua' if type(store) is RedisStore else 'WATCH/MULTI':<12} {threads:>7} "
-                    f"{per_write:>10.2f} {trips_per_write:>11.2f} "
-                    f"{WatchStore.retries if type(store) is WatchStore else '-':>8} "
-                    f"{median:>9.3f} {p99:>7.3f} "
-                    f"{result.lost:>5}"
+                rows.append(
+                    {
+                        "variant": "Lua" if type(store) is RedisStore else "WATCH/MULTI",
+                        "threads": threads,
+                        # each cycle is a load (1 command, 1 trip) and a write
+                        "commands_per_write": (commands - writes) / writes,
+                        "trips_per_write": (trips - writes) / writes,
+                        "retries": WatchStore.retries if type(store) is WatchStore else None,
+                        "median_ms": statistics.median(lat) * 1000,
+                        "p99_ms": lat[int(len(lat) * 0.99)] * 1000,
+                        "lost": result.lost,
+                    }
                 )
     finally:
-        process.kill()
-        process.wait(timeout=10)
+        pool.disconnect()
+    return rows
+
+
+def main() -> None:
+    rows = measure()
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"threads": THREADS, "writes": WRITES, "rows": rows}))
+        return
+    print(f"{'variant':<12} {'threads':>7} {'cmds/write':>10} {'trips/write':>11} "
+          f"{'retries':>8} {'median ms':>9} {'p99 ms':>7} {'lost':>5}")  # fmt: skip
+    for row in rows:
+        retries = "-" if row["retries"] is None else row["retries"]
+        print(
+            f"{row['variant']:<12} {row['threads']:>7} {row['commands_per_write']:>10.2f} "
+            f"{row['trips_per_write']:>11.2f} {retries:>8} {row['median_ms']:>9.3f} "
+            f"{row['p99_ms']:>7.3f} {row['lost']:>5}"
+        )
     sys.stdout.flush()
 
 

@@ -1,4 +1,6 @@
-"""Turn the measurements into tables, RESULTS.md, the chart and the target verdicts."""
+"""Turn the measurements into RESULTS.md, the console summary and the chart.
+
+The tables are :mod:`benchmarks.tables`' and the verdicts :mod:`benchmarks.verdicts`'."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .apps import BY_KEY, peer_of
+from . import tables as t
+from .codebase import BEFORE
 from .inprocess import SCENARIOS
+from .verdicts import targets as targets
+from .verdicts import verdict_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
@@ -26,6 +31,8 @@ PACKAGES = [
     "SecantusDB",
     "gunicorn",
     "pyinstrument",
+    "redis",
+    "gevent",
 ]
 
 
@@ -78,6 +85,8 @@ def machine() -> dict[str, str]:
         commit = ""
     return {
         "commit": commit or "unknown",
+        "before": _before_commit(),
+        "MongoStore on this tree": _mongo_store_kind(),
         "os": platform.platform(),
         "cpu": cpu,
         "cores": str(os.cpu_count()),
@@ -103,86 +112,28 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def inprocess_tables(res: dict) -> str:
-    setups = res["setups"]
-    parts = []
-    header = ["setup"]
-    for _, (label, _) in SCENARIOS.items():
-        header += [f"{label}: µs/req", "overhead µs"]
-    rows = []
-    for key in setups:
-        row = [BY_KEY[key].label]
-        for scenario in SCENARIOS:
-            row += [
-                _fmt(res["median"][scenario][key], 1),
-                _fmt(res["overhead"][scenario][key], 1),
-            ]
-        rows.append(row)
-    parts.append(_table(header, rows))
-
-    header = ["ours", "compared with"] + [label for label, _ in SCENARIOS.values()]
-    rows = []
-    for key in setups:
-        setup = BY_KEY[key]
-        if not setup.ours:
-            continue
-        peers = [BY_KEY["cookie"]] if not setup.mongo else []
-        peer = peer_of(setup)
-        if peer is not None and peer.key in setups:
-            peers.append(peer)
-        for other in peers:
-            if other.key not in setups:
-                continue
-            row = [setup.label, other.label + " (overhead ratio)"]
-            for scenario in SCENARIOS:
-                over = res["overhead"][scenario]
-                ratio = _ratio(over[key], over[other.key])
-                row.append("n/a" if ratio is None else f"{ratio:.2f}")
-            rows.append(row)
-            if setup.mongo:
-                row = [setup.label, other.label + " (µs/request ratio)"]
-                for scenario in SCENARIOS:
-                    med = res["median"][scenario]
-                    row.append(f"{med[key] / med[other.key]:.2f}")
-                rows.append(row)
-    parts.append(_table(header, rows))
-    return "\n\n".join(parts)
-
-
-def roundtrip_table(res: dict) -> str:
-    header = ["setup"] + [label for label, _ in SCENARIOS.values()]
-    rows = []
-    for entry in res["results"].values():
-        row = [entry["label"]]
-        for scenario in SCENARIOS:
-            cell = entry["scenarios"][scenario]
-            detail = ", ".join(f"{v:g} {k}" for k, v in cell["by_command"].items())
-            row.append(f"{cell['per_request']:g}" + (f" ({detail})" if detail else ""))
-        rows.append(row)
-    return _table(header, rows)
-
-
-def load_table(res: dict) -> str:
-    header = ["setup", "req/s", "runs", "p50 ms", "p99 ms", "requests", "socket errors"]
-    header += ["non-2xx"]
-    header += ["lost writes", "clean"]
-    rows = []
-    for key, r in res["results"].items():
-        rows.append(
-            [
-                BY_KEY[key].label,
-                _fmt(r["rps"]),
-                " / ".join(_fmt(x) for x in r["rps_runs"]),
-                _fmt(r["p50_ms"], 2),
-                _fmt(r["p99_ms"], 2),
-                _fmt(r["requests"]),
-                str(r["socket_errors"]),
-                str(r["non_2xx"]),
-                "n/a (no session)" if key == "none" else str(r["lost"]),
-                "yes" if r["ok"] else "**no**",
-            ]
+def _before_commit() -> str:
+    try:
+        return (
+            subprocess.run(
+                ["git", "-C", str(ROOT), "log", "-1", "--format=%h %s", BEFORE],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout.strip()
+            or BEFORE
         )
-    return _table(header, rows)
+    except OSError:
+        return BEFORE
+
+
+def _mongo_store_kind() -> str:
+    from importlib.util import find_spec
+
+    if find_spec("flask_sessionstore.stores.mongo_writes") is not None:
+        return "v2 (constant-size compare-and-set, records, automatic touch interval)"
+    return "v1's, on the store interface's default code path (mongo-store not merged yet)"
 
 
 def scale_table(res: dict) -> str:
@@ -210,196 +161,296 @@ def scale_table(res: dict) -> str:
     return _table(header, rows)
 
 
-def profile_table(res: dict) -> str:
-    header = ["function", "cumulative µs/req", "self µs/req", "calls/req"]
-    rows = [
-        [
-            f"`{r['function']}`",
-            _fmt(r["cumulative_us"], 1),
-            _fmt(r["self_us"], 1),
-            _fmt(r["calls_per_request"], 1),
-        ]
-        for r in res["ours"][:12]
-    ]
-    return _table(header, rows)
-
-
-def steps_table(res: dict) -> str:
-    steps = res["steps"]
-    rows = [
-        [
-            "· " * ((len(label) - len(label.lstrip())) // 2) + label.strip(),
-            _fmt(steps["modifying"][label], 1),
-            _fmt(steps["reading"].get(label), 1),
-        ]
-        for label in steps["modifying"]
-    ]
-    return _table(["step (inclusive)", "modifying µs/req", "reading µs/req"], rows)
-
-
-def targets(results: dict) -> list[tuple[str, str, bool | None]]:
-    """(target, evidence, met) for each target of issue 5; met None = not measured."""
-    out: list[tuple[str, str, bool | None]] = []
-    inproc = results.get("inprocess")
-    if inproc:
-        over = inproc["overhead"]
-        for peer, factor in (("fs-simplecache", 0.5), ("cookie", 0.25)):
-            for scenario, (label, _) in SCENARIOS.items():
-                ours, other = over[scenario].get("ours-memory"), over[scenario].get(peer)
-                if ours is None or other is None:
-                    continue
-                met = ours <= factor * other
-                out.append(
-                    (
-                        f"MemoryStore overhead ≤ {factor:g} x {BY_KEY[peer].label}'s ({label})",
-                        f"{ours:.1f} µs vs {other:.1f} µs (limit {factor * other:.1f} µs)",
-                        met,
-                    )
-                )
-        med = inproc["median"]
-        if "ours-mongo" in inproc["setups"]:
-            for scenario, (label, _) in SCENARIOS.items():
-                ours, other = med[scenario]["ours-mongo"], med[scenario]["fs-mongo"]
-                out.append(
-                    (
-                        f"MongoStore on mongomock no slower than Flask-Session MongoDB ({label})",
-                        f"{ours:.1f} µs vs {other:.1f} µs per request",
-                        ours <= other,
-                    )
-                )
-        else:
-            out.append(
-                (
-                    "MongoStore on mongomock no slower than Flask-Session MongoDB",
-                    results.get("mongo_skipped") or "not measured",
-                    None,
-                )
-            )
-    rt = results.get("roundtrips")
-    if rt and "ours-mongo" in rt["results"]:
-        ours = rt["results"]["ours-mongo"]["scenarios"]["read"]["per_request"]
-        other = rt["results"]["fs-mongo"]["scenarios"]["read"]["per_request"]
-        out.append(
-            (
-                "MongoStore strictly fewer round trips, read-only scenario (defaults)",
-                f"{ours:g} vs {other:g} per request",
-                ours < other,
-            )
-        )
-        lazy = rt["results"].get("ours-mongo-lazy")
-        if lazy:
-            value = lazy["scenarios"]["read"]["per_request"]
-            out.append(
-                (
-                    "… the same with touch_after=60 s",
-                    f"{value:g} vs {other:g} per request",
-                    value < other,
-                )
-            )
-    elif rt:
-        out.append(
-            (
-                "MongoStore strictly fewer round trips, read-only scenario",
-                results.get("mongo_skipped") or "not measured",
-                None,
-            )
-        )
-    load = results.get("load")
-    if load:
-        bad = [BY_KEY[k].label for k, r in load["results"].items() if not r["ok"]]
-        out.append(
-            (
-                "Nothing lost or errored under load",
-                "all clean" if not bad else "problems in: " + ", ".join(bad),
-                not bad,
-            )
-        )
-    return out
-
-
-def _where_time_goes(steps: dict[str, dict[str, float]]) -> str:
-    """One sentence on where our MemoryStore time goes, from the step breakdown."""
-    parts = []
-    for scenario in ("reading", "modifying"):
-        step = {label.strip(): value for label, value in steps[scenario].items()}
-        store = sum(value for name, value in step.items() if name.startswith("MemoryStore."))
-        tagging = step.get("serialization.dump_data", 0.0) + step.get(
-            "serialization.load_data", 0.0
-        )
-        ours = (
-            step.get("interface.open_session", 0.0)
-            + step.get("session._load (on first use)", 0.0)
-            + step.get("interface.save_session", 0.0)
-        )
-        parts.append(
-            f"{scenario}: {ours:.0f} µs in our code, of which {store:.0f} µs in MemoryStore "
-            f"and {tagging:.0f} µs in tagging/untagging"
-        )
-    return (
-        "Where our MemoryStore time goes (wall clock, section 5): "
-        + "; ".join(parts)
-        + ". The rest of the overhead measured in section 1 is Flask's own session "
-        "plumbing around our hooks, the test client's cookie handling, and noise."
-    )
-
-
-def _verdict(met: bool | None) -> str:
-    return {True: "met", False: "**not met**", None: "not measured"}[met]
-
-
-def markdown(results: dict) -> str:
+def _intro(results: dict) -> list[str]:
     info = results["machine"]
-    lines = [
+    return [
         "# Benchmark results",
         "",
         f"Produced by `{results['command']}` on {results['date']} in "
-        f"{results['elapsed_s'] / 60:.1f} min{' (quick smoke run)' if results['quick'] else ''}.",
+        f"{results['elapsed_s'] / 60:.1f} min{' (quick smoke run)' if results['quick'] else ''}. "
+        f"Load average (1/5/15 min) at start {results.get('load_at_start', '?')}, at end "
+        f"{results.get('load_at_end', '?')} (2 cores; the run's own servers and load "
+        "generator are part of it; other work on the machine too)." + _section_loads(results),
         "Regenerate with `make bench`; everything below comes from that one run.",
         "",
         "## Machine and versions",
         "",
         _table(["", ""], [[k, v] for k, v in info.items()]),
         "",
-        "All setups share the same app and views; only the session layer differs. "
-        "Each uses its defaults: Flask-Session keeps `SESSION_PERMANENT=True`, no signer and "
-        "msgspec serialization; ours signs the cookie (HMAC-SHA256, express-compatible), keeps "
-        "a browser-session cookie and uses `resave=False`, `save_uninitialized=False`. "
-        "The session holds `user_id`, `name`, `roles` (a list) and a counter `n`.",
+        "**Before** is the v1 code at "
+        f"`{BEFORE}` (exported with `git archive` into `benchmarks/.work/`, put first on "
+        "`sys.path` of the child processes that measure it); **after** is this tree. Both run "
+        "the same apps, scenarios and load generator in the same run. All setups share the same "
+        "views; only the session layer differs. Each uses its defaults: Flask-Session keeps "
+        "`SESSION_PERMANENT=True`, no signer and msgspec serialization; ours signs the cookie "
+        "(HMAC-SHA256, express-compatible), keeps a browser-session cookie, `resave=False`, "
+        "`save_uninitialized=False` and (after) records with `user_key='_user_id'`, "
+        "`track_client=True` and the automatic touch interval. The session holds `_user_id`, "
+        "`name`, `roles` (a list) and a counter `n`.",
         "",
     ]
-    if results.get("mongo_skipped"):
-        lines += [f"**Our MongoStore was not measured:** {results['mongo_skipped']}.", ""]
-    lines += ["## Targets (issue 5)", ""]
-    lines += [
-        _table(
-            ["target", "measured", "verdict"],
-            [[t, e, _verdict(m)] for t, e, m in results["targets"]],
-        ),
+
+
+def _section_loads(results: dict) -> str:
+    loads = results.get("load_by_section")
+    if not loads:
+        return ""
+    return (
+        " 1-minute load average as each section started: "
+        + ", ".join(f"{section} {value}" for section, value in loads.items())
+        + "."
+    )
+
+
+def _targets(results: dict) -> list[str]:
+    rows = [
+        [issue, target, evidence, verdict_text(met)]
+        for issue, target, evidence, met in results["targets"]
+    ]
+    return [
+        "## Targets",
+        "",
+        "Timing verdicts compare medians of per-round ratios; a ratio at most 3 % over its "
+        "limit is reported as *within noise*, not as met.",
+        "",
+        _table(["issue", "target", "measured", "verdict"], rows),
         "",
     ]
+
+
+def findings(results: dict) -> list[str]:
+    """Sentences read off this run's figures (none is written by hand)."""
+    out = []
     prof = results.get("profile")
-    if prof and prof.get("steps"):
-        lines += [_where_time_goes(prof["steps"]), ""]
-    inproc = results.get("inprocess")
+    if prof and "before" in prof:
+        after, before = prof["after"]["steps"], prof["before"]["steps"]
+        for scenario in ("modifying", "reading"):
+            parts = []
+            for step in (
+                "interface.open_session",
+                "  session load (on first use)",
+                "interface.save_session",
+            ):
+                a, b = after[scenario].get(step), before[scenario].get(step)
+                if a is not None and b is not None:
+                    parts.append(f"{step.strip()} {b:.1f} → {a:.1f} µs ({a - b:+.1f})")
+            whole_a, whole_b = after[scenario]["whole request"], before[scenario]["whole request"]
+            out.append(
+                f"MemoryStore, {scenario}: the whole request went {whole_b:.0f} → {whole_a:.0f} µs "
+                f"under the step timers; " + "; ".join(parts) + "."
+            )
+    rt = results.get("roundtrips")
+    if rt:
+        size = str(rt["after"]["sizes"][0])
+
+        def writer(code: str) -> dict | None:
+            entry = rt.get(code, {}).get("mongo", {}).get("ours-mongo")
+            cell = entry["sizes"][size].get("write") if entry else None
+            return cell if cell and "update" in cell.get("latency_us", {}) else None
+
+        b, a = writer("before"), writer("after")
+        if a is not None and b is not None:
+            before_us, after_us = b["latency_us"]["update"], a["latency_us"]["update"]
+            text = (
+                f"MongoStore writer on SecantusDB: the update command took {before_us:,.0f} µs "
+                f"before and {after_us:,.0f} µs after (median, client-observed) while sending "
+                f"{b['sent']:,.0f} B before and {a['sent']:,.0f} B after per request"
+            )
+            if after_us > before_us:
+                text += (
+                    ": the after code's documents carry the record, and the server maintains "
+                    "a second index on every write (the owner index `user_1_expires_1`, beside "
+                    "the TTL index)"
+                )
+            out.append(text + ".")
+    return out
+
+
+def markdown(results: dict) -> str:
+    lines = _intro(results)
+    for reason in (results.get("mongo_skipped"), results.get("redis_skipped")):
+        if reason:
+            lines += [f"**Skipped:** {reason}.", ""]
+    lines += _targets(results)
+    inproc, load, rt = results.get("inprocess"), results.get("load"), results.get("roundtrips")
+    prof = results.get("profile")
+
+    lines += ["## 1. Before vs after", ""]
     if inproc:
         lines += [
-            "## 1. In-process cost per request",
-            "",
-            f"Flask test client with its cookie jar kept; {inproc['rounds']} rounds of "
+            f"In process (Flask test client, cookie jar kept): {inproc['rounds']} rounds of "
             f"{inproc['n']} requests per setup and scenario after {inproc['warmup']} warm-up "
-            "requests, the setups interleaved in a new random order each round. µs/request is "
-            "the median over rounds; overhead is the median of the per-round differences from "
-            "'no session' in the same round (so it can dip below zero by noise). "
-            "Mongo setups run on mongomock in-process (Flask-Session's MongoClient "
-            "monkeypatched to accept it). The 'no session' clients carry a dummy cookie of "
-            "the same size as ours, so the test client's cookie-jar work is not billed to the "
-            "session layers.",
+            "requests; each code runs in its own worker process and the parent interleaves "
+            "blocks of every (code, setup) in a new random order each round. µs/req is the "
+            "median over rounds; after/before is the median of the per-round ratios; overhead "
+            "is the median per-round difference from 'no session' in the same worker. "
+            "The two workers differ by a few per cent even with no session (they hold "
+            f"{len(inproc['plan']['after'])} and {len(inproc['plan'].get('before', []))} apps), "
+            "so the corrected "
+            "column divides each round's after/before by that round's no-session after/before; "
+            "the verdicts use it. MongoStore runs on mongomock here.",
             "",
-            inprocess_tables(inproc),
+            t.before_after_inprocess(inproc),
             "",
-            "Overhead ratio: our overhead divided by the other setup's (lower is better; "
-            "the targets are ≤ 0.5 against SimpleCache and ≤ 0.25 against the cookie "
-            "session). 'n/a' when the other setup's overhead is not above zero.",
+        ]
+    if load:
+        lines += ["Under gunicorn (section 3's runs):", "", t.before_after_load(load), ""]
+    if prof and "before" in prof:
+        lines += [
+            "Where the in-process time goes, before and after (MemoryStore, wall-clock µs per "
+            "request inside each step, timers around the steps, no profiler; "
+            f"{prof['after']['n']} requests; full profiles in "
+            "[`profile.txt`](profile.txt) and [`profile-before.txt`](profile-before.txt)):",
+            "",
+            t.step_differences(prof),
+            "",
+        ]
+        split = t.package_split(prof)
+        if split:
+            lines += [
+                "Self time per request by package (cProfile, so every figure is inflated by "
+                "the profiler; MongoStore on mongomock, MemoryStore; µs):",
+                "",
+                split,
+                "",
+            ]
+    if rt:
+        lines += [
+            "## 2. Round trips and bytes per request",
+            "",
+            "MongoDB: commands sent to SecantusDB (its own process, TCP on 127.0.0.1), counted "
+            "with a pymongo `CommandListener`; bytes are the BSON size of every command sent "
+            "and every reply received (handshakes and start-up index creation excluded). Each "
+            "cell: round trips (commands) · bytes sent · bytes received, mean per request. "
+            "The toucher is a read-only request whose expiry is due: before each one the stored "
+            "expiry is moved 6 h back by an uncounted client, as if that long had passed. "
+            "Requests per size: "
+            + ", ".join(f"{t.size_label(s)}: {n}" for s, n in rt["after"]["requests"].items())
+            + ". connect-mongo's row is the spec's (express-session.md §5.6), not a measurement.",
+            "",
+        ]
+        for size in rt["after"]["sizes"]:
+            lines += [
+                f"### {t.size_label(size)} session",
+                "",
+                t.mongo_roundtrips(rt, str(size)),
+                "",
+            ]
+        lines += [
+            "Bytes sent per write (the writer), against the size of the stored `session` "
+            "value after the write (Flask-Session: its msgpack `val`):",
+            "",
+            t.write_bytes(rt),
+            "",
+            "Where a request's MongoDB time goes: each command's client-observed latency "
+            "(pymongo's `duration_micros`, median, so round trip plus SecantusDB's work) at "
+            f"{t.size_label(rt['after']['sizes'][0])}:",
+            "",
+            t.mongo_latency(rt),
+            "",
+        ]
+    if load:
+        lines += [
+            "## 3. Load test",
+            "",
+            f"gunicorn (1 worker; gthread with {load['threads']} threads, or gevent) on "
+            f"127.0.0.1, driven by {load['tool']} with {load['connections']} connections for "
+            f"{load['seconds']:g} s per run after a {load['warmup']:g} s warm-up, "
+            f"{load['passes']} pass(es) over the runs (the second in reverse order); req/s, "
+            "p50 and p99 are medians over the passes, requests and error counts are totals. "
+            "Every connection keeps its own session and sends `GET /write`; afterwards each "
+            "session's counter is read back and compared with the 2xx responses that connection "
+            "received (lost writes). Mongo setups use SecantusDB (pure Python) through TCP, "
+            "which dominates their figures. Load generator, gunicorn and servers share the 2 "
+            "cores.",
+            "",
+            "### gthread",
+            "",
+            t.load_table(load, "gthread"),
+            "",
+        ]
+        if any(r["worker"] == "gevent" for r in load["results"].values()):
+            lines += ["### gevent", "", t.load_table(load, "gevent"), ""]
+    if inproc or rt:
+        lines += ["## 4. Records on vs off", ""]
+        if inproc:
+            lines += [
+                "Defaults (records: owner, created, last seen, IP, user agent) against "
+                "`user_key=False, track_client=False`, in process, interleaved with everything "
+                "else in section 1 (Mongo on mongomock, Redis on a real redis-server). 'on vs "
+                "off' is the median of the per-round ratios of whole-request time.",
+                "",
+                t.records_inprocess(inproc),
+                "",
+            ]
+        if rt:
+            lines += [
+                "Round trips (commands) on / off per request at "
+                f"{t.size_label(rt['after']['sizes'][0])}, from section 2 "
+                "and section 6:",
+                "",
+                t.records_roundtrips(rt),
+                "",
+            ]
+    owners = results.get("owners")
+    if owners:
+        lines += [
+            "## 5. `sessions_of` / `revoke_user` as the other sessions grow",
+            "",
+            "A user owns 5 sessions among N others (3 per other user), written through the "
+            "store's own `write`; the store's own `sessions_of` and `revoke_user` are timed "
+            "(median and p90 of 30 and 10 calls; the 5 sessions are written again before each "
+            "revoke). The other sessions are copies of one the store wrote, inserted in bulk "
+            "(MongoDB on SecantusDB: `insert_many` with the TTL and owner indexes dropped, then "
+            "rebuilt with the store's own specifications; Redis: pipelines; MemoryStore: its "
+            "`write`).",
+            "",
+            t.owners_table(owners),
+            "",
+        ]
+        for store, res in owners.items():
+            if res.get("note"):
+                lines += [f"{store}: {res['note']}.", ""]
+    cas = results.get("redis_cas")
+    if inproc or cas or rt:
+        lines += ["## 6. Redis: ours vs Flask-Session", ""]
+        if inproc:
+            redis_in = t.redis_inprocess(inproc)
+            if redis_in:
+                lines += ["In process (section 1's run):", "", redis_in, ""]
+        if load:
+            keys = {r["key"] for r in load["results"].values()}
+            if "ours-redis" in keys:
+                lines += ["Under gunicorn gthread: see section 3.", ""]
+        if rt and rt["after"].get("redis"):
+            lines += [
+                "Commands per request, counted on the client's connections (a Lua script is "
+                "one `EVALSHA`), with the bytes sent (RESP):",
+                "",
+            ]
+            for size in rt["after"]["sizes"]:
+                lines += [f"{t.size_label(size)} session:", "", t.redis_commands(rt, str(size)), ""]
+        if cas:
+            lines += [
+                "RedisStore's compare-and-set, Lua script vs WATCH/MULTI "
+                f"(`benchmarks/redis_cas.py`): "
+                f"{cas['writes']} load-then-write cycles per thread on one session, 1 and "
+                f"{cas['threads']} threads:",
+                "",
+                t.redis_cas_table(cas),
+                "",
+            ]
+    if inproc:
+        lines += [
+            "## 7. In-process peers (issue 5)",
+            "",
+            "The issue-5 comparison on the after code, from section 1's run. The 'no session' "
+            "clients carry a dummy cookie of the same size as ours, so the test client's "
+            "cookie-jar work is not billed to the session layers. Overhead ratio: our overhead "
+            "divided by the other setup's (lower is better; targets ≤ 0.5 against SimpleCache "
+            "and ≤ 0.25 against the cookie session).",
+            "",
+            t.peers_inprocess(inproc),
             "",
         ]
         if inproc["writes_lost"]:
@@ -410,78 +461,39 @@ def markdown(results: dict) -> str:
                 "writes made.",
                 "",
             ]
-    rt = results.get("roundtrips")
-    if rt:
-        lines += [
-            "## 2. Database round trips per request",
-            "",
-            "Commands sent to SecantusDB (a MongoDB wire-protocol server in its own process "
-            "on 127.0.0.1), counted with a pymongo `CommandListener`; handshakes and start-up "
-            f"index creation excluded; mean over {rt['requests']} requests after the first.",
-            "",
-            roundtrip_table(rt),
-            "",
-        ]
-    load = results.get("load")
-    if load:
-        tool = (
-            "wrk"
-            if load["tool"] == "wrk"
-            else "a threaded Python load generator (wrk was unavailable)"
-        )
-        lines += [
-            "## 3. Load test",
-            "",
-            f"gunicorn (1 worker, gthread, 4 threads) on 127.0.0.1, driven by {tool} with "
-            f"{load['connections']} connections for {load['seconds']:g} s per setup after a "
-            f"{load['warmup']:g} s warm-up, {load['passes']} pass(es) over the setups (the "
-            "second in reverse order); req/s, p50 and p99 are medians over the passes, "
-            "requests and error counts are totals. Every connection keeps its own session "
-            "and sends `GET /write`; "
-            "afterwards each session's counter is read back and compared with the 2xx "
-            "responses that connection received (lost writes). Mongo setups use SecantusDB "
-            "through TCP, which dominates their figures. The load generator, gunicorn and "
-            "the database share the 2 cores.",
-            "",
-            load_table(load),
-            "",
-        ]
     scale = results.get("scale")
     if scale:
         lines += [
-            "## 4. MemoryStore at scale",
+            "## 8. MemoryStore at scale",
             "",
             "One fresh process per size. Memory is the RSS growth while filling the store "
             "with sessions like the one above. get/set are means over "
             f"{scale['sample']:,d} random existing sessions; insert adds "
             f"{scale['sample']:,d} new ones. Then the store's clock is moved two hours on, so "
-            "every session has expired: one `get()` reclaims a bounded batch (so no request "
-            "stalls behind a mass expiry; expired sessions are invisible at once) and "
-            "`prune()` reclaims the rest.",
+            "every session has expired: one `get()` reclaims a bounded batch and `prune()` "
+            "reclaims the rest.",
             "",
             scale_table(scale),
             "",
         ]
-    prof = results.get("profile")
     if prof:
+        after = prof["after"]
         lines += [
-            "## 5. Profile of our hot path",
+            "## 9. Profile of our hot path (after)",
             "",
-            f"Returning visitor modifying, MemoryStore, {prof['n']} requests; full output "
-            f"with pyinstrument's call tree in [`{prof['file']}`]({prof['file']}). "
-            "Wall-clock time inside our main steps (timers around them, no profiler; the "
-            "whole request includes Flask, Werkzeug and the test client):",
+            f"Returning visitor modifying, MemoryStore, {after['n']} requests; our functions by "
+            "cumulative time (cProfile, so inflated by profiler overhead; the whole request "
+            f"took {after['request_us_under_cprofile']:.0f} µs under it, "
+            f"{prof['before']['request_us_under_cprofile']:.0f} µs before). The step "
+            "breakdown is in section 1; pyinstrument's call tree in "
+            "[`profile.txt`](profile.txt).",
             "",
-            steps_table(prof),
-            "",
-            "Our functions by cumulative time (cProfile, so inflated by profiler overhead; "
-            f"the whole request took {prof['request_us_under_cprofile']:.0f} µs under it):",
-            "",
-            profile_table(prof),
+            t.cprofile_table(after),
             "",
         ]
-    if results.get("notes"):
-        lines += ["## Notes", ""] + [f"- {note}" for note in results["notes"]] + [""]
+    notes = findings(results) + results.get("notes", [])
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     lines += ["![results](results.png)", ""]
     return "\n".join(lines)
 
@@ -495,41 +507,46 @@ def chart(results: dict, path: Path) -> None:
     panels = [p for p in ("inprocess", "load") if results.get(p)]
     if not panels:
         return
-    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.8), squeeze=False)
-    colors = {
-        "none": "#bbbbbb",
-        "cookie": "#8c6d31",
-        "fs-simplecache": "#e6550d",
-        "fs-mongo": "#fd8d3c",
-        "ours-memory": "#3182bd",
-        "ours-mongo": "#6baed6",
-    }
+    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 5.2), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
         if panel == "inprocess":
             res = results["inprocess"]
-            setups = [k for k in res["setups"] if k != "none"]
-            width = 0.8 / len(setups)
-            for i, key in enumerate(setups):
-                values = [res["overhead"][s][key] for s in SCENARIOS]
-                xs = [j + (i - (len(setups) - 1) / 2) * width for j in range(len(SCENARIOS))]
-                ax.bar(xs, values, width, label=BY_KEY[key].label, color=colors[key])
+            units = [u for u in res["units"] if not u.startswith("none") and "norec" not in u]
+            width = 0.8 / len(units)
+            cmap = plt.get_cmap("tab20")
+            for i, unit in enumerate(units):
+                values = [res["overhead"][s][unit] for s in SCENARIOS]
+                xs = [j + (i - (len(units) - 1) / 2) * width for j in range(len(SCENARIOS))]
+                ax.bar(xs, values, width, label=t.label(unit), color=cmap(i))
             ax.set_xticks(range(len(SCENARIOS)))
-            ax.set_xticklabels([label for label, _ in SCENARIOS.values()])
+            ax.set_xticklabels([name for name, _ in SCENARIOS.values()])
             ax.set_ylabel("overhead over no session, µs/request (lower is better)")
             ax.set_title("In-process cost of the session layer")
             ax.axhline(0, color="black", linewidth=0.6)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7)
         else:
             res = results["load"]
-            keys = list(res["results"])
-            values = [res["results"][k]["rps"] for k in keys]
-            ax.bar(range(len(keys)), values, color=[colors[k] for k in keys])
-            ax.set_xticks(range(len(keys)))
-            ax.set_xticklabels([BY_KEY[k].label for k in keys], rotation=25, ha="right")
+            runs = list(res["results"].values())
+            names = [
+                t.BY_KEY[r["key"]].label
+                + (" (before)" if r["code"] == "before" else "")
+                + (" [gevent]" if r["worker"] == "gevent" else "")
+                for r in runs
+            ]
+            values = [r["rps"] for r in runs]
+            colors = [
+                "#bbbbbb"
+                if not t.BY_KEY[r["key"]].ours
+                else ("#9ecae1" if r["code"] == "before" else "#3182bd")
+                for r in runs
+            ]
+            ax.bar(range(len(runs)), values, color=colors)
+            ax.set_xticks(range(len(runs)))
+            ax.set_xticklabels(names, rotation=35, ha="right", fontsize=7)
             ax.set_ylabel("requests/s (higher is better)")
-            ax.set_title("gunicorn 1 worker, 4 threads, GET /write (Mongo: SecantusDB)")
+            ax.set_title("gunicorn 1 worker, GET /write (Mongo: SecantusDB)")
             for x, v in enumerate(values):
-                ax.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
+                ax.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
     fig.suptitle(f"flask-sessionstore benchmarks, {results['date']}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -541,18 +558,21 @@ def now() -> str:
 
 
 def console(results: dict[str, Any]) -> str:
-    """The tables for the terminal (the same Markdown, minus the prose)."""
+    """The headline tables for the terminal, then every target."""
     out = []
     if results.get("inprocess"):
-        out += ["In-process cost per request", inprocess_tables(results["inprocess"]), ""]
-    if results.get("roundtrips"):
-        out += ["Round trips per request", roundtrip_table(results["roundtrips"]), ""]
+        out += ["Before vs after, in process", t.before_after_inprocess(results["inprocess"]), ""]
     if results.get("load"):
-        out += [f"Load ({results['load']['tool']})", load_table(results["load"]), ""]
-    if results.get("scale"):
-        out += ["MemoryStore at scale", scale_table(results["scale"]), ""]
-    if results.get("profile"):
-        out += ["Profile (ours, modifying)", profile_table(results["profile"]), ""]
+        out += ["Before vs after, under gunicorn", t.before_after_load(results["load"]), ""]
+        out += [
+            f"Load ({results['load']['tool']}), gthread",
+            t.load_table(results["load"], "gthread"),
+            "",
+        ]
+    if results.get("roundtrips"):
+        out += ["Bytes per write", t.write_bytes(results["roundtrips"]), ""]
+    if results.get("owners"):
+        out += ["sessions_of / revoke_user", t.owners_table(results["owners"]), ""]
     out += ["Targets"]
-    out += [f"  [{_verdict(m)}] {t}: {e}" for t, e, m in results["targets"]]
+    out += [f"  [{verdict_text(m)}] {target}: {e}" for _, target, e, m in results["targets"]]
     return "\n".join(out)

@@ -1,6 +1,6 @@
-"""Background servers for the benchmarks: SecantusDB and gunicorn.
+"""Background servers for the benchmarks: SecantusDB, redis-server and gunicorn.
 
-Both listen on 127.0.0.1 only, on a free port, are started with ``Popen``
+All listen on 127.0.0.1 only, on a free port, are started with ``Popen``
 and stopped by their PID (terminate, then kill) with bounded waits.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,13 +16,15 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from .codebase import env_for
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(__file__).resolve().parent / ".work"
 
 _SECANTUS = (
     "from secantus.server import SecantusDBServer as S; "
     "s = S(host='127.0.0.1', port={port}, storage_path=':memory:', "
-    "ttl_sweep_seconds=1.0, replica_set_name=None); s.start(); s.wait()"
+    "ttl_sweep_seconds={sweep}, replica_set_name=None); s.start(); s.wait()"
 )
 
 
@@ -55,13 +58,13 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
 
 
 @contextlib.contextmanager
-def secantus() -> Iterator[str]:
+def secantus(ttl_sweep_seconds: float = 1.0) -> Iterator[str]:
     """A SecantusDB server in its own process; yields its ``mongodb://`` URI."""
     WORK.mkdir(exist_ok=True)
     port = free_port()
     log = (WORK / "secantus.log").open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SECANTUS.format(port=port)],
+        [sys.executable, "-c", _SECANTUS.format(port=port, sweep=ttl_sweep_seconds)],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=WORK,
@@ -74,12 +77,50 @@ def secantus() -> Iterator[str]:
         log.close()
 
 
+def redis_binary() -> str | None:
+    """Debian's redis-server, if installed (``make test`` and ``make redis`` install it)."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    return "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+
+
 @contextlib.contextmanager
-def gunicorn(env: Mapping[str, str], threads: int = 4) -> Iterator[str]:
-    """gunicorn (1 worker, gthread) serving ``benchmarks.apps:create_app()``; yields its URL."""
+def redis_server() -> Iterator[str]:
+    """A redis-server (no persistence) in its own process; yields its ``redis://`` URL."""
+    binary = redis_binary()
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (make redis installs Debian's)")
+    WORK.mkdir(exist_ok=True)
+    port = free_port()
+    log = (WORK / "redis.log").open("ab")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=WORK,
+    )
+    try:
+        wait_for_port(port, proc, 15)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(proc)
+        log.close()
+
+
+@contextlib.contextmanager
+def gunicorn(
+    env: Mapping[str, str], threads: int = 4, worker: str = "gthread", code: str = "after"
+) -> Iterator[str]:
+    """gunicorn (1 worker) serving ``benchmarks.apps:create_app()`` on ``code``; yields its URL.
+
+    ``worker`` is ``gthread`` (``threads`` threads) or ``gevent`` (a greenlet
+    per connection).
+    """
     WORK.mkdir(exist_ok=True)
     port = free_port()
     log = (WORK / "gunicorn.log").open("ab")
+    workers = ["-k", worker] + (["--threads", str(threads)] if worker == "gthread" else [])
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -89,10 +130,7 @@ def gunicorn(env: Mapping[str, str], threads: int = 4) -> Iterator[str]:
             f"127.0.0.1:{port}",
             "-w",
             "1",
-            "-k",
-            "gthread",
-            "--threads",
-            str(threads),
+            *workers,
             "--log-level",
             "warning",
             "benchmarks.apps:create_app()",
@@ -100,7 +138,7 @@ def gunicorn(env: Mapping[str, str], threads: int = 4) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
-        env={**os.environ, **env},
+        env=env_for(code, env),
     )
     try:
         wait_for_port(port, proc, 30)
