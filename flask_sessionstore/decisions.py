@@ -9,15 +9,13 @@ then does the I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .options import SessionOptions
 
 
-@dataclass(frozen=True)
-class RequestOutcome:
+class RequestOutcome(NamedTuple):
     """The facts express's decision rules look at, for one finished request."""
 
     #: The ID the browser sent (``cookieId``), None when it sent none valid.

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.local import LocalProxy
 
 from .cookie import Cookie
 from .decisions import should_save, should_set_cookie, should_touch
@@ -136,17 +137,22 @@ class ServerSessionInterface(SessionInterface):
         cookie_path = cookie_options.get("path", "/")
         if cookie_path != "/" and not raw_path(request).startswith(cookie_path):
             return None  # express's prefix test, on the path as the browser sent it
+        if isinstance(request, LocalProxy):  # (Flask passes the request itself)
+            request = request._get_current_object()  # the session may outlive the context
+        return ServerSession(self.policy, lambda: self.visit(request, cookie_options))
+
+    def visit(self, request: Request, cookie_options: Any) -> Visit:
+        """What the session needs from its request, worked out when it is first used."""
         environ = request.environ
         agent = environ.get("HTTP_USER_AGENT")
-        visit = Visit(
+        return Visit(
             self.cookie_sid(environ.get("HTTP_COOKIE")),
-            lambda: options.genid(request),
+            lambda: self.options.genid(request),
             lambda: self.make_cookie(request, cookie_options),
             lambda: self.attributes(request, cookie_options),
             environ.get("REMOTE_ADDR"),
             agent[:USER_AGENT_LIMIT] if agent else None,
         )
-        return ServerSession(self.policy, visit)
 
     def cookie_sid(self, header: str | None) -> str | None:
         """The verified session ID in a ``Cookie`` header, or None.

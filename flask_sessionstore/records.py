@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cookie import parse_iso
 
@@ -20,9 +20,11 @@ from .cookie import parse_iso
 USER_AGENT_LIMIT = 512
 
 
-@dataclass(frozen=True)
-class Record:
-    """What a store keeps beside one session's data (api.md section 8)."""
+class Record(NamedTuple):
+    """What a store keeps beside one session's data (api.md section 8).
+
+    Immutable (a named tuple: made on every write, so cheap to make).
+    """
 
     #: The owner: ``str(session[user_key])`` at the last save, or None.
     user: str | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 from .cookie import Cookie, utcnow
@@ -38,40 +39,50 @@ T = TypeVar("T")
 
 
 class SessionState:
-    """The store side of one request's session (see the module docstring)."""
+    """The store side of one request's session (see the module docstring).
 
-    def __init__(self, policy: SessionPolicy, visit: Visit) -> None:
+    Most requests never use their session, so creating one costs almost
+    nothing: the defaults are class attributes, and the :class:`Visit` (the
+    verified cookie ID and the rest) is only worked out on first use.
+    """
+
+    _loaded = False
+    _failure: SessionUnavailable | None = None
+    _id = ""
+    _cookie: Cookie | None = None
+    _attributes_changed = False
+    # What express calls originalId (and _origin, originalHash): the state at load.
+    _origin_id = ""
+    # What the store holds for _id as far as this request knows: the load or
+    # the last write (None: nothing stored under _id); _base_data is our own
+    # data as of then (changes are computed against it).
+    _base: Loaded | None = None
+    _record = EMPTY_RECORD
+    _kept_created_at: datetime | None = None
+    # The state written by an explicit save() in this request (express's savedHash).
+    _saved_id: str | None = None
+    _saved: dict[str, Any] | None = None
+    _destroyed = False
+    _cleared = False
+    _force_modified = False
+    #: True once a write found the session gone (revoked elsewhere); the
+    #: request then writes it no more, until ``regenerate()``.
+    revoked = False
+    #: This request's use of the session is not activity (api.md section 9).
+    silent = False
+    #: Set when the session was used in this request (Flask sets it too).
+    accessed = False
+
+    def __init__(self, policy: SessionPolicy, visit: Callable[[], Visit]) -> None:
         self._policy = policy
-        self._visit = visit
-        self._loaded = False
-        self._failure: SessionUnavailable | None = None
+        self._make_visit = visit
         self._data: dict[str, Any] = {}
-        self._id = ""
-        self._cookie: Cookie | None = None
-        self._attributes_changed = False
-        # What express calls originalId / originalHash: the state at load.
-        self._origin_id = ""
         self._origin: dict[str, Any] = {}
-        # What the store holds for _id as far as this request knows: the load
-        # or the last write (None: nothing stored under _id), and our own
-        # data as of then (changes are computed against it).
-        self._base: Loaded | None = None
         self._base_data: dict[str, Any] = {}
-        self._record = EMPTY_RECORD
-        self._kept_created_at: datetime | None = None
-        # The state written by an explicit save() in this request.
-        self._saved_id: str | None = None
-        self._saved: dict[str, Any] | None = None
-        self._destroyed = False
-        self._cleared = False
-        self._force_modified = False
-        #: True once a write found the session gone (revoked elsewhere); the
-        #: request then writes it no more, until ``regenerate()``.
-        self.revoked = False
-        #: This request's use of the session is not activity (api.md section 9).
-        self.silent = False
-        #: Set when the session was used in this request (Flask sets it too).
-        self.accessed = False
+
+    @cached_property
+    def _visit(self) -> Visit:
+        return self._make_visit()
 
     def _call(self, action: str, method: Callable[..., T], *args: Any) -> T:
         if self._failure is not None:
@@ -96,7 +107,8 @@ class SessionState:
         self.accessed = True
         sid = self._visit.cookie_sid
         loaded = self._call("load", self._policy.store.load, sid) if sid else None
-        if loaded is not None and self._policy.timeouts.is_over(loaded.record, utcnow()):
+        timeouts = self._policy.timeouts
+        if loaded is not None and timeouts.enabled and timeouts.is_over(loaded.record, utcnow()):
             self._call("destroy", self._policy.store.destroy, sid)  # timed out: gone for good
             loaded = None
         if loaded is None or not self._adopt(sid or "", loaded):
@@ -211,9 +223,11 @@ class SessionState:
         cookie = self.cookie
         if not self.silent:
             cookie.touch()
-        end = self._policy.timeouts.absolute_end(self._created_at(utcnow()))
-        if end is not None:
-            cookie.cap(end)
+        timeouts = self._policy.timeouts
+        if timeouts.absolute is not None:
+            end = timeouts.absolute_end(self._created_at(utcnow()))
+            if end is not None:
+                cookie.cap(end)
         sid = self._id
         current = self._policy.tagger.dump(self._data)
         unchanged = self._origin_id == sid and same_data(current, self._origin)
@@ -225,16 +239,16 @@ class SessionState:
         else:
             saved = None
         return RequestOutcome(
-            cookie_sid=self._visit.cookie_sid,
-            sid=sid,
-            modified=self._force_modified or not unchanged,
-            saved=saved,
-            written=bool(written and saved),
-            persistent=cookie.expires is not None,
-            permanent=bool(self._data.get("_permanent")),
-            silent=self.silent,
-            attributes_changed=self._attributes_changed,
-            data=current,
+            self._visit.cookie_sid,  # cookie_sid
+            sid,
+            self._force_modified or not unchanged,  # modified
+            saved,
+            bool(written and saved),  # written
+            cookie.expires is not None,  # persistent
+            bool(self._data.get("_permanent")),  # permanent
+            self.silent,
+            self._attributes_changed,
+            current,  # data
         )
 
     def _created_at(self, now: datetime) -> datetime:

@@ -29,6 +29,11 @@ class Timeouts:
     idle: float | None = None
     absolute: float | None = None
 
+    @property
+    def enabled(self) -> bool:
+        """Whether either timeout is set."""
+        return self.idle is not None or self.absolute is not None
+
     def is_over(self, record: Record, now: datetime) -> bool:
         """Whether a session with ``record`` has ended by ``now``.
 
@@ -42,6 +47,8 @@ class Timeouts:
         self, created_at: datetime | None, last_seen_at: datetime | None
     ) -> datetime | None:
         """The earliest moment either timeout ends the session, or None."""
+        if self.idle is None and self.absolute is None:
+            return None
         ends = []
         if self.idle is not None and last_seen_at is not None:
             ends.append(last_seen_at + timedelta(seconds=self.idle))

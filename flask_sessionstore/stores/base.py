@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..cookie import parse_iso
 from ..records import (
@@ -63,14 +63,13 @@ def stored_expiry(session: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """What one load of a session returned, handed back to the store by its save.
 
     ``version`` is opaque to everyone but the store that made it (a revision
     token, a hash of the raw value...); None means the store cannot
     compare-and-set.  ``expires_at`` is the store's expiry for the session
-    when the store knows it.
+    when the store knows it.  Immutable (a named tuple: cheap to make).
     """
 
     session: StoredSession
@@ -84,7 +83,7 @@ class Loaded:
         return {k: v for k, v in self.session.items() if k != "cookie"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Write:
     """One save of a session, as the session layer hands it to :meth:`Store.write`.
 
@@ -101,6 +100,9 @@ class Write:
       so a merge with another request's login records the right owner.
     * ``expires_cap``: the store's expiry for the session must not be later
       than this (idle and absolute timeouts).
+
+    A write is a value: stores read it and never change it (it is not frozen
+    only because a frozen dataclass is slower to make, once per save).
     """
 
     session: StoredSession
@@ -110,6 +112,12 @@ class Write:
     record: Record = EMPTY_RECORD
     user_key: str | None = None
     expires_cap: datetime | None = None
+    _cookie: Any = field(init=False, repr=False, compare=False)
+    _cookie_expires: datetime | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._cookie = self.session.get("cookie")
+        self._cookie_expires = stored_expiry(self.session)
 
     def merged_onto(self, current: Mapping[str, Any]) -> StoredSession:
         """The changes of this write applied to ``current`` (a stored session), with its cookie."""
@@ -123,11 +131,22 @@ class Write:
 
     def final_record(self, session: Mapping[str, Any]) -> Record:
         """The record to store with ``session``: this write's, owner derived from the data."""
-        return replace(self.record, user=owner_of(session, self.user_key))
+        record = self.record
+        return Record(
+            owner_of(session, self.user_key),
+            record.created_at,
+            record.last_seen_at,
+            record.ip,
+            record.user_agent,
+        )
 
     def expiry(self, session: Mapping[str, Any], now: datetime, ttl: float | None) -> datetime:
         """connect-mongo's ``computeExpires`` (cookie expiry, else now + ttl), capped."""
-        expires = stored_expiry(session)
+        cookie = session.get("cookie")
+        if cookie is self._cookie:  # this write's own cookie (merges keep it): parsed once
+            expires = self._cookie_expires
+        else:
+            expires = stored_expiry(session)
         if expires is None:
             expires = now + timedelta(seconds=ttl if ttl is not None else 14 * 86400)
         cap = self.expires_cap

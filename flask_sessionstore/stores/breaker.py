@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import Any
 
 from .errors import StoreUnavailableError
 
@@ -82,6 +82,11 @@ class Breaker:
                 self._failures = 0
                 self._probing = False
 
+    def release_probe(self) -> None:
+        """The probing call was interrupted: the next call may probe."""
+        with self._lock:
+            self._probing = False
+
     def failed(self, reason: str) -> float:
         """Record a call that could not reach the store; returns the cool-down (seconds)."""
         with self._lock:
@@ -92,13 +97,12 @@ class Breaker:
             self._reason = reason
             return wait
 
-    @contextmanager
     def guard(
         self,
         outages: tuple[type[BaseException], ...],
         describe: Callable[[BaseException], str],
-    ) -> Iterator[None]:
-        """Run one store call under the breaker.
+    ) -> Guard:
+        """Run one store call under the breaker (``with breaker.guard(...):``).
 
         Fails fast while the store is known down.  An exception of a type in
         ``outages`` (the driver's connection and timeout errors) opens the
@@ -106,21 +110,38 @@ class Breaker:
         the driver's error, whose message ``describe`` shortens); any other
         exception means the store answered, so the breaker closes.
         """
-        self.before_call()
-        try:
-            yield
-        except outages as exc:
-            reason = describe(exc)
-            wait = self.failed(reason)
+        return Guard(self, outages, describe)
+
+
+class Guard:
+    """The context manager of :meth:`Breaker.guard` (a class: it runs on every store call)."""
+
+    __slots__ = ("breaker", "describe", "outages")
+
+    def __init__(
+        self,
+        breaker: Breaker,
+        outages: tuple[type[BaseException], ...],
+        describe: Callable[[BaseException], str],
+    ) -> None:
+        self.breaker, self.outages, self.describe = breaker, outages, describe
+
+    def __enter__(self) -> None:
+        self.breaker.before_call()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: Any
+    ) -> None:
+        breaker = self.breaker
+        if exc is None:
+            breaker.succeeded()
+        elif isinstance(exc, self.outages):
+            reason = self.describe(exc)
+            wait = breaker.failed(reason)
             raise StoreUnavailableError(
-                f"{self.name} is unavailable: {reason}", retry_after=math.ceil(wait)
+                f"{breaker.name} is unavailable: {reason}", retry_after=math.ceil(wait)
             ) from exc
-        except Exception:
-            self.succeeded()  # an answer, even if an error: the store is up
-            raise
-        except BaseException:
-            with self._lock:
-                self._probing = False  # interrupted (GreenletExit, ...): let another probe
-            raise
+        elif isinstance(exc, Exception):
+            breaker.succeeded()  # an answer, even if an error: the store is up
         else:
-            self.succeeded()
+            breaker.release_probe()  # interrupted (GreenletExit, ...): let another probe

@@ -26,12 +26,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from ..cookie import Duration, to_seconds
-from ..records import Record, SessionRecord, most_recent_first
+from ..records import EMPTY_RECORD, SessionRecord, most_recent_first
 from .base import Loaded, Store, StoredSession, Write, stored_expiry
 from .checks import DEFAULT_MAX_SIZE, check_max_session_size, positive_duration
 from .errors import too_large
 from .expiry_heap import ExpiryHeap
-from .memory_entry import Entry, data_text, decode, dumps, next_version, when
+from .memory_entry import Entry, decode, dumps, next_version
 
 #: How many due expiry slots one store call processes at most.
 RECLAIM_BATCH = 1000
@@ -102,23 +102,26 @@ class MemoryStore(Store):
             return None
         return entry
 
-    def _entry(self, sid: str, session: StoredSession, write: Write | None, data: str) -> Entry:
-        size = len(data.encode("utf-8")) if self.max_session_size is not None else 0
-        if self.max_session_size is not None and size > self.max_session_size:
-            raise too_large("MemoryStore", sid, session, size, self.max_session_size)
+    def _entry(self, sid: str, session: StoredSession, write: Write | None) -> Entry:
+        """A new entry for ``session`` (serialized here, outside the lock)."""
+        text = dumps(session)
+        limit = self.max_session_size
+        # (UTF-8 takes at most 4 bytes a character: only a long text is encoded to check)
+        if limit is not None and len(text) * 4 > limit:
+            size = len(text.encode("utf-8"))
+            if size > limit:
+                raise too_large("MemoryStore", sid, session, size, limit)
         now = datetime.now(timezone.utc)
         if write is None:
             expires = stored_expiry(session) or now + timedelta(seconds=self.ttl)
-            record = Record()
+            record = EMPTY_RECORD
         else:
             expires = write.expiry(session, now, self.ttl)
             record = write.final_record(session)
-        return Entry(
-            expires.timestamp(), dumps(session.get("cookie")), data, next_version(), record
-        )
+        return Entry(expires.timestamp(), text, next_version(), record, expires)
 
     def _loaded(self, session: StoredSession, entry: Entry) -> Loaded:
-        return Loaded(session, entry.version, entry.record, when(entry.expiry))
+        return Loaded(session, entry.version, entry.record, entry.expires)
 
     # -- the Store contract --------------------------------------------------
 
@@ -129,24 +132,32 @@ class MemoryStore(Store):
 
     def set(self, sid: str, session: StoredSession) -> None:
         """Store a JSON copy of ``session`` under ``sid`` (its record, if any, is kept)."""
-        entry = self._entry(sid, session, None, data_text(session))
+        entry = self._entry(sid, session, None)
         with self._lock:
             old = self._entries.get(sid)
             if old is not None:
-                entry = Entry(entry.expiry, entry.cookie, entry.data, entry.version, old.record)
+                entry = entry._replace(record=old.record)
             self._put(sid, entry, time.time())
 
     def touch(self, sid: str, session: StoredSession) -> None:
         """Replace only the stored cookie of a live session; never creates one."""
-        cookie = dumps(session.get("cookie"))
-        expires = stored_expiry(session)
-        now = time.time()
-        expiry = expires.timestamp() if expires is not None else now + self.ttl
-        with self._lock:
-            entry = self._live(sid, now)
-            if entry is not None:
-                touched = Entry(expiry, cookie, entry.data, next_version(), entry.record)
-                self._put(sid, touched, now)
+        cookie = session.get("cookie")
+        while True:
+            now = time.time()
+            with self._lock:
+                entry = self._live(sid, now)
+            if entry is None:
+                return
+            stored = decode(entry)
+            stored["cookie"] = cookie
+            touched = self._entry(sid, stored, None)._replace(record=entry.record)
+            with self._lock:
+                current = self._live(sid, now)
+                if current is None:
+                    return
+                if current.version == entry.version:
+                    self._put(sid, touched, now)
+                    return
 
     def destroy(self, sid: str) -> None:
         """Remove the session stored under ``sid`` (missing is fine)."""
@@ -198,14 +209,14 @@ class MemoryStore(Store):
         base = write.base
         if base is None or base.version is None:
             session = write.session
-            entry = self._entry(sid, session, write, data_text(session))
+            entry = self._entry(sid, session, write)
             with self._lock:
                 self._put(sid, entry, time.time())
             return self._loaded(session, entry)
         current, version = base.session, base.version
         while True:
             session = write.merged_onto(current)
-            entry = self._entry(sid, session, write, data_text(session))
+            entry = self._entry(sid, session, write)
             with self._lock:
                 now = time.time()
                 live = self._live(sid, now)
@@ -223,12 +234,12 @@ class MemoryStore(Store):
         if base is None:
             return None
         session = write.merged_onto(base.session)
+        entry = self._entry(sid, session, write)
         now = time.time()
         with self._lock:
             live = self._live(sid, now)
             if live is None or live.version != base.version:
                 return None  # gone, or rewritten since (which refreshed it)
-            entry = self._entry(sid, session, write, live.data)
             self._put(sid, entry, now)
         return self._loaded(session, entry)
 
@@ -252,7 +263,7 @@ class MemoryStore(Store):
                 if (entry := self._entries[sid]).expiry > now
             ]
         return most_recent_first(
-            [SessionRecord.of(sid, entry.record, when(entry.expiry)) for sid, entry in found]
+            [SessionRecord.of(sid, entry.record, entry.expires) for sid, entry in found]
         )
 
     def revoke_user(self, user: str, *, keep: str | None = None) -> int:
@@ -271,4 +282,4 @@ class MemoryStore(Store):
         with self._lock:
             entries = [(sid, e) for sid, e in self._entries.items() if e.expiry > now]
         for sid, entry in entries[:limit]:
-            yield SessionRecord.of(sid, entry.record, when(entry.expiry))
+            yield SessionRecord.of(sid, entry.record, entry.expires)

@@ -1,10 +1,9 @@
 """How MemoryStore keeps one session: JSON text, a version, its record and expiry.
 
-The cookie and the data are kept as JSON text, so every read is a fresh copy
-and nothing a view does to a returned dict reaches the store.  They are two
-texts because a touch or a refresh brings a new cookie and the same data:
-the data's text (the object's members, without braces) is kept as it is,
-and a read joins the two.
+The session is kept as JSON text, so every read is a fresh copy and nothing a
+view does to a returned dict reaches the store.  A touch or a refresh (a new
+cookie, the same data) is rare (the automatic touch interval), so it simply
+rewrites the text.
 
 Every entry carries a version number that is new with each write, unique in
 the process: a session destroyed and stored again with the same value is
@@ -16,8 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import NamedTuple
 
 from ..records import Record
 from .base import StoredSession
@@ -28,29 +27,17 @@ dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=Fa
 next_version = itertools.count(1).__next__
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One stored session."""
+class Entry(NamedTuple):
+    """One stored session (a named tuple: one is made on every write)."""
 
-    expiry: float  # POSIX timestamp
-    cookie: str  # the cookie's JSON
-    data: str  # the data's JSON object members, without braces
+    expiry: float  # POSIX timestamp, for the heap and comparisons
+    text: str  # the whole stored session as JSON
     version: int
     record: Record
-
-
-def data_text(session: StoredSession) -> str:
-    """The JSON members of ``session``'s data (everything but the cookie), without braces."""
-    return dumps({k: v for k, v in session.items() if k != "cookie"})[1:-1]
+    expires: datetime  # the same expiry, aware UTC (what a load reports)
 
 
 def decode(entry: Entry) -> StoredSession:
     """A fresh copy of the stored session ``{"cookie": ..., **data}``."""
-    text = '{"cookie":' + entry.cookie + ("," + entry.data if entry.data else "") + "}"
-    result: StoredSession = json.loads(text)
+    result: StoredSession = json.loads(entry.text)
     return result
-
-
-def when(timestamp: float) -> datetime:
-    """An entry's expiry as an aware UTC datetime."""
-    return datetime.fromtimestamp(timestamp, timezone.utc)

@@ -25,8 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,21 +216,23 @@ class MongoConnection:
 
     # -- one store call -----------------------------------------------------------
 
-    @contextmanager
-    def operation(self) -> Iterator[Any]:
-        """The collection, for one store call bounded by ``timeout`` and the breaker."""
-        with self.breaker.guard(OUTAGES, describe):
-            try:
-                collection = self.collection()
-                with pymongo.timeout(self._seconds(collection)):
-                    yield collection
-            except PyMongoError as exc:
-                hide_driver_frames(exc)
-                if exc.timeout and not isinstance(exc, OUTAGES):
-                    raise DriverTimeout(describe(exc)) from exc
-                if isinstance(exc, ConfigurationError) and self._resolves_dns:
-                    raise DriverTimeout(describe(exc)) from exc  # (SRV lookup failed)
-                raise
+    def operation(self) -> Operation:
+        """The collection, for one store call bounded by ``timeout`` and the breaker.
+
+        ``with connection.operation() as collection: ...``
+        """
+        return Operation(self)
+
+    def driver_error(self, exc: PyMongoError) -> BaseException | None:
+        """What a driver error becomes: a :class:`DriverTimeout` (an outage), or None (itself)."""
+        hide_driver_frames(exc)
+        if (exc.timeout and not isinstance(exc, OUTAGES)) or (
+            isinstance(exc, ConfigurationError) and self._resolves_dns  # (SRV lookup failed)
+        ):
+            timeout = DriverTimeout(describe(exc))
+            timeout.__cause__ = exc
+            return timeout
+        return None
 
     @property
     def _resolves_dns(self) -> bool:
@@ -253,3 +254,44 @@ class MongoConnection:
         if selection < budget and not client.topology_description.has_writable_server():
             return float(selection)
         return budget
+
+
+class Operation:
+    """One store call: the breaker, then ``pymongo.timeout``, then the call.
+
+    A class rather than a generator-based context manager: it runs twice on
+    every request that uses the session.  A driver error that is really an
+    outage (a CSOT timeout, a failed SRV lookup) becomes a
+    :class:`DriverTimeout`, which the breaker turns into a
+    :class:`~flask_sessionstore.StoreUnavailableError`.
+    """
+
+    __slots__ = ("connection", "deadline", "guard")
+
+    def __init__(self, connection: MongoConnection) -> None:
+        self.connection = connection
+        self.guard = connection.breaker.guard(OUTAGES, describe)
+        self.deadline: Any = None
+
+    def __enter__(self) -> Any:
+        self.guard.__enter__()  # fails fast while the server is known down
+        try:
+            collection = self.connection.collection()
+            self.deadline = pymongo.timeout(self.connection._seconds(collection))
+            self.deadline.__enter__()
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return collection
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: Any
+    ) -> None:
+        deadline, self.deadline = self.deadline, None
+        if deadline is not None:
+            deadline.__exit__(kind, exc, trace)
+        if isinstance(exc, PyMongoError):
+            mapped = self.connection.driver_error(exc)
+            if mapped is not None:
+                self.guard.__exit__(type(mapped), mapped, None)  # raises: an outage
+        self.guard.__exit__(kind, exc, trace)

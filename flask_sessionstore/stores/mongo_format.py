@@ -108,10 +108,20 @@ def record_of(doc: Mapping[str, Any]) -> Record:
     )
 
 
-def record_fields(record: Record) -> dict[str, Any]:
-    """The ``$set`` of a record; unknown timestamps leave the stored ones alone."""
-    fields: dict[str, Any] = {"user": record.user, "ip": record.ip, "userAgent": record.user_agent}
-    if record.created_at is not None:
+def record_fields(record: Record, stored: Record | None = None) -> dict[str, Any]:
+    """The ``$set`` of a record; unknown timestamps leave the stored ones alone.
+
+    With ``stored`` (the record the document holds), fields that did not
+    change are left out: a write usually sets only ``lastSeenAt``.
+    """
+    fields: dict[str, Any] = {}
+    if stored is None or record.user != stored.user:
+        fields["user"] = record.user
+    if stored is None or record.ip != stored.ip:
+        fields["ip"] = record.ip
+    if stored is None or record.user_agent != stored.user_agent:
+        fields["userAgent"] = record.user_agent
+    if record.created_at is not None and (stored is None or record.created_at != stored.created_at):
         fields["createdAt"] = bson_date(record.created_at)
     if record.last_seen_at is not None:
         fields["lastSeenAt"] = bson_date(record.last_seen_at)
@@ -216,6 +226,7 @@ class DocumentFormat:
         expires: datetime,
         record: Record | None,
         now: datetime,
+        stored: Record | None = None,
     ) -> dict[str, Any]:
         """The update storing a new cookie and ``expires`` (and the record, if given).
 
@@ -230,7 +241,7 @@ class DocumentFormat:
         else:
             fields["session"] = self.encode(sid, session)
         if record is not None:
-            fields.update(record_fields(record))
+            fields.update(record_fields(record, stored))
         return self.update(fields, now)
 
     def throttled(self, doc: Mapping[str, Any], now: datetime) -> bool:

@@ -38,7 +38,15 @@ from ..cookie import utcnow
 from .base import Loaded, StoredSession, Write
 from .errors import StoreUnavailableError
 from .mongo_codec import aware, bson_date
-from .mongo_format import LOAD_FIELDS, DocumentFormat, Version, is_live, record_fields, version_of
+from .mongo_format import (
+    LOAD_FIELDS,
+    DocumentFormat,
+    Version,
+    is_live,
+    record_fields,
+    record_of,
+    version_of,
+)
 
 if TYPE_CHECKING:
     from .mongo_connection import MongoConnection
@@ -104,13 +112,14 @@ def compare_and_set(
     overwrite the other writers.
     """
     tid, (session, value) = fmt.id(sid), encoded
+    stored = write.base.record if write.base is not None else None
     deadline = time.monotonic() + patience
     attempt = 0
     while True:
         now = utcnow()
         record = write.final_record(session)
         expires = bson_date(write.expiry(session, now, fmt.ttl))
-        fields = {"session": value, "expires": expires, **record_fields(record)}
+        fields = {"session": value, "expires": expires, **record_fields(record, stored)}
         update = fmt.update(fields, now)
         if coll.update_one(version.query(tid), update).matched_count:
             return Loaded(session, Version(fields["rev"], expires), record, aware(expires))
@@ -128,7 +137,7 @@ def compare_and_set(
         current = fmt.decode(sid, doc.get("session"))
         session = write.session if current is None else write.merged_onto(current)
         value = fmt.encode(sid, session)  # (too big after the merge: nothing written)
-        version = version_of(doc)
+        version, stored = version_of(doc), record_of(doc)
 
 
 def refresh(
@@ -143,7 +152,7 @@ def refresh(
         session = write.merged_onto(base.session)
         record = write.final_record(session)
         expires = bson_date(write.expiry(session, now, fmt.ttl))
-        update = fmt.refresh_update(sid, session, expires, record, now)
+        update = fmt.refresh_update(sid, session, expires, record, now, base.record)
         if not coll.update_one(base.version.query(fmt.id(sid)), update).matched_count:
             return None  # rewritten since it was read (which refreshed it), or gone
         return Loaded(session, Version(update["$set"]["rev"], expires), record, aware(expires))
