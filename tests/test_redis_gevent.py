@@ -93,27 +93,33 @@ def test_gevent_workers_with_preload_lose_nothing(tmp_path: Path, redis_url: str
         assert status == 200 and set_cookie is not None
         cookie = set_cookie.split(";")[0]
         answers: list[tuple[int, str]] = []
+        sent = dict.fromkeys(range(THREADS), 0)
 
         def worker(n: int) -> None:
             for _ in range(HITS):
                 status, body, _ = request(port, f"/hit/k{n}", cookie)
                 answers.append((status, body))
+                sent[n] += 1
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+        # Rounds until both workers have served (one gevent worker can win every
+        # accept on a loaded machine); bounded, and every hit is counted.
         started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert time.monotonic() - started < 30
-        assert len(answers) == THREADS * HITS
+        while True:
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            if len({pid for _, pid in answers}) == WORKERS:
+                break
+            assert time.monotonic() - started < 60, "one worker served every request for 60 s"
         assert {status for status, _ in answers} == {200}
-        assert len({pid for _, pid in answers}) == WORKERS  # both workers served
+        assert len(answers) == sum(sent.values())
 
         store = RedisStore(url=redis_url, prefix=prefix)
         (stored,) = store.all().values()
         assert {f"k{n}": stored.get(f"k{n}") for n in range(THREADS)} == {
-            f"k{n}": HITS for n in range(THREADS)
+            f"k{n}": sent[n] for n in range(THREADS)
         }
         store.clear()
         store.close()
