@@ -9,8 +9,11 @@ Stores know nothing of Flask: the session layer turns
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+logger = logging.getLogger("flask_sessionstore")
 
 #: Never tell a client to wait less than this long (seconds) before retrying.
 MIN_RETRY_AFTER = 1
@@ -48,6 +51,22 @@ class SessionTooLargeError(ValueError):
         self.size = size
         self.limit = limit
         self.largest = largest
+
+
+def warn_unreadable(store: str, sid: str, exc: Exception) -> None:
+    """Log, once per read, that a stored session could not be read and counts as missing.
+
+    A corrupt or foreign value (bad JSON, a failed decryption) must not turn
+    into a 500 on every request of its cookie holder: the request gets a new
+    session instead, and the log says why.
+    """
+    logger.warning(
+        "%s: session %.8s... is unreadable and treated as missing (%s: %s)",
+        store,
+        sid,
+        type(exc).__name__,
+        exc,
+    )
 
 
 def human_size(size: float) -> str:

@@ -14,7 +14,6 @@ ignores both.  The ``session`` value itself is :mod:`.mongo_codec`'s.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,10 +22,8 @@ from typing import Any
 
 from ..records import Record, SessionRecord
 from .base import Loaded, StoredSession, stored_expiry
-from .errors import too_large
+from .errors import too_large, warn_unreadable
 from .mongo_codec import SessionCodec, aware, bson_date, object_cookie
-
-logger = logging.getLogger("flask_sessionstore")
 
 #: MongoDB's document limit (16 MiB) less room for ``_id``, ``expires``, ``rev``
 #: and the record: the largest ``session`` value a store accepts, in bytes.
@@ -179,13 +176,7 @@ class DocumentFormat:
         try:
             return self.codec.decode(raw)
         except Exception as exc:
-            logger.warning(
-                "%s: session %.8s... is unreadable and treated as missing (%s: %s)",
-                self.name,
-                sid,
-                type(exc).__name__,
-                exc,
-            )
+            warn_unreadable(self.name, sid, exc)
             return None
 
     def loaded(self, sid: str, doc: Mapping[str, Any] | None, now: datetime) -> Loaded | None:

@@ -10,12 +10,11 @@ and turns the ``LOAD`` script's reply into a
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any, Protocol
 
 from .base import Loaded, StoredSession
-from .errors import too_large
+from .errors import too_large, warn_unreadable
 from .redis_format import (
     as_bytes,
     decode,
@@ -26,8 +25,6 @@ from .redis_format import (
     to_ms,
     version,
 )
-
-logger = logging.getLogger("flask_sessionstore")
 
 
 class Serializer(Protocol):
@@ -59,13 +56,7 @@ class ValueCodec:
         try:
             return decode(raw, self.serializer)
         except Exception as exc:
-            logger.warning(
-                "%s: session %.8s... is unreadable and treated as missing (%s: %s)",
-                self.name,
-                sid,
-                type(exc).__name__,
-                exc,
-            )
+            warn_unreadable(self.name, sid, exc)
             return None
 
     def loaded(self, sid: str, reply: Any, now: datetime) -> Loaded | None:
